@@ -1,0 +1,197 @@
+import {
+  AsyncSubject,
+  combineLatest,
+  concat,
+  defer,
+  filter,
+  from,
+  interval,
+  map,
+  merge,
+  Observable,
+  of,
+  take,
+  type Subscription,
+} from "rxjs";
+import { backendError, closedError, toNamingError, type NamingError } from "../../model/index.js";
+import type { Backend, KeyChange, Lease, Revision, WatchMessage } from "../../port/index.js";
+import { MemoryLink } from "./memory-link.js";
+import { MemoryStore, MemoryStoreError } from "./memory-store.js";
+
+export interface MemoryBackendOptions {
+  /** The store to talk to; a fresh one on `scheduler` when not given. */
+  readonly store?: MemoryStore;
+  /** This client's line to the store, for tests that partition one client. */
+  readonly link?: MemoryLink;
+}
+
+/** The memory backend: the port over a {@link MemoryStore}, through a {@link MemoryLink}. */
+export const memoryBackend = (
+  options: MemoryBackendOptions & { scheduler?: MemoryStore["scheduler"] },
+): Backend => {
+  const store =
+    options.store ?? new MemoryStore(options.scheduler === undefined ? {} : { scheduler: options.scheduler });
+  const link = options.link ?? new MemoryLink();
+  const { scheduler } = store;
+  const leases = new Set<MemoryLease>();
+  let closed = false;
+
+  // Every call goes through here: it fails as a network call would when the line is down.
+  const call = <A>(operation: string, f: () => A): A => {
+    if (closed) throw closedError("memory backend");
+    if (!link.isUp) throw backendError(operation, new Error("link to the memory store is cut"));
+    try {
+      return f();
+    } catch (e) {
+      throw toNamingError(operation)(e);
+    }
+  };
+  const reachable$ = combineLatest([link.up$, concat(of(store.isAvailable), store.availability$)]).pipe(
+    map(([up, available]) => up && available),
+  );
+
+  const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
+    defer(() => {
+      const start = call("watch", (): WatchMessage[] => {
+        const missed = since === undefined ? undefined : store.changesSince(since);
+        if (missed === undefined) return [{ type: "snapshot", ...store.range(prefix) }];
+        return batchesOf(missed.filter((c) => c.key.startsWith(prefix)));
+      });
+      store.watchers++;
+      const live$ = store.changes$.pipe(
+        map((changes) => changes.filter((c) => c.key.startsWith(prefix))),
+        filter((changes) => changes.length > 0),
+        map((changes): WatchMessage => ({ type: "batch", revision: changes[0]!.revision, changes })),
+      );
+      // The watch breaks when the store becomes unreachable, as a gRPC stream would.
+      const broken$ = reachable$.pipe(
+        filter((ok) => !ok),
+        take(1),
+        map(() => {
+          throw backendError(
+            "watch",
+            new Error(`watch on ${prefix} broken: the memory store is unreachable`),
+          );
+        }),
+      );
+      return new Observable<WatchMessage>((subscriber) => {
+        const inner = merge(from(start), live$, broken$).subscribe(subscriber);
+        return () => {
+          inner.unsubscribe();
+          store.watchers--;
+        };
+      });
+    });
+
+  // Synchronous, so that the core runs in virtual time; each subscription is one call.
+  const grant = (ttlSeconds: number): Observable<Lease> =>
+    defer(() => {
+      const id = call("lease grant", () => store.grant(ttlSeconds));
+      const lease = new MemoryLease(id, ttlSeconds, store, call, () => leases.delete(lease));
+      leases.add(lease);
+      return of(lease);
+    });
+
+  return {
+    scheme: "memory",
+    scheduler,
+    watch,
+    grant,
+    delete: (key) =>
+      defer(() => {
+        call("delete", () => store.delete(key));
+        return of(undefined);
+      }),
+    close: async () => {
+      closed = true;
+      for (const lease of [...leases]) lease.release();
+    },
+  };
+};
+
+/** Groups changes by revision: one batch per transaction, as etcd replays them. */
+const batchesOf = (changes: readonly KeyChange[]): WatchMessage[] => {
+  const batches: WatchMessage[] = [];
+  let current: KeyChange[] = [];
+  for (const change of changes) {
+    if (current.length > 0 && current[0]!.revision !== change.revision) {
+      batches.push({ type: "batch", revision: current[0]!.revision, changes: current });
+      current = [];
+    }
+    current.push(change);
+  }
+  if (current.length > 0) batches.push({ type: "batch", revision: current[0]!.revision, changes: current });
+  return batches;
+};
+
+/**
+ * A lease in the memory store, kept alive every TTL/3 on the store's scheduler, as etcd clients do.
+ * A keep-alive that finds the lease gone (it expired while the line was cut, or an admin revoked
+ * it) reports it lost; one that cannot reach the store just tries again at the next tick.
+ */
+class MemoryLease implements Lease {
+  readonly id: string;
+  private readonly lost = new AsyncSubject<NamingError>();
+  readonly lost$ = this.lost.asObservable();
+  private readonly keepAlive: Subscription;
+  private isLost = false;
+
+  constructor(
+    private readonly leaseId: number,
+    ttlSeconds: number,
+    private readonly store: MemoryStore,
+    private readonly call: <A>(operation: string, f: () => A) => A,
+    private readonly onRelease: () => void,
+  ) {
+    this.id = String(leaseId);
+    this.keepAlive = interval((ttlSeconds * 1000) / 3, store.scheduler).subscribe(() => {
+      let alive: boolean;
+      try {
+        alive = call("lease keep-alive", () => store.keepAlive(leaseId));
+      } catch {
+        return; // unreachable: the store decides when the lease expires
+      }
+      if (!alive) this.markLost(`lease ${this.id} expired or was revoked`);
+    });
+  }
+
+  put(key: string, value: string): Observable<Revision> {
+    return defer(() => {
+      try {
+        return of(this.call("put", () => this.store.put(key, value, this.leaseId)));
+      } catch (e) {
+        // A put under a lease the store no longer has is how a client learns of the loss early.
+        const cause = (e as { cause?: unknown }).cause;
+        if (cause instanceof MemoryStoreError && cause.code === "LeaseNotFound") {
+          this.markLost(`lease ${this.id} expired or was revoked`);
+        }
+        throw toNamingError("put", { key })(e);
+      }
+    });
+  }
+
+  revoke(): Observable<void> {
+    return defer(() => {
+      this.release();
+      try {
+        this.call("lease revoke", () => this.store.revokeLease(this.leaseId));
+      } catch {
+        // Unreachable: the store expires the lease at its TTL, as etcd would.
+      }
+      return of(undefined);
+    });
+  }
+
+  release(): void {
+    this.keepAlive.unsubscribe();
+    this.onRelease();
+  }
+
+  private markLost(reason: string): void {
+    if (this.isLost) return;
+    this.isLost = true;
+    this.keepAlive.unsubscribe();
+    this.lost.next(backendError("lease keep-alive", new Error(reason), { recoverable: true }));
+    this.lost.complete();
+  }
+}

@@ -1,0 +1,224 @@
+import { asyncScheduler, Subject, type SchedulerLike, type Subscription } from "rxjs";
+import type { KeyChange, KeyValue, Revision } from "../../port/index.js";
+
+/** One stored key, as etcd keeps it. */
+interface Stored {
+  readonly value: string;
+  readonly modRevision: number;
+  readonly lease: number | undefined;
+}
+
+interface StoredLease {
+  readonly id: number;
+  readonly ttlMs: number;
+  readonly keys: Set<string>;
+  expiry: Subscription;
+}
+
+export interface MemoryStoreOptions {
+  /** Where lease expiry runs: a TestScheduler gives virtual time. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * How many changes the store keeps for watchers resuming from an old revision; older ones are
+   * compacted away, as etcd's auto-compaction does. Default 10,000.
+   */
+  readonly historyLimit?: number;
+}
+
+/** Thrown by {@link MemoryStore} for what etcd would refuse. */
+export class MemoryStoreError extends Error {
+  constructor(
+    readonly code: "LeaseNotFound" | "Compacted" | "Unavailable",
+    message: string,
+  ) {
+    super(message);
+    this.name = `MemoryStoreError(${code})`;
+  }
+}
+
+/**
+ * An in-memory key-value store with etcd's semantics where rxnaming depends on them:
+ * a global revision bumped by every write, leases whose expiry deletes their keys, watches that
+ * resume from a revision, and compaction. It is the embedded backend (`memoryNaming`) and the
+ * way to test in virtual time: leases expire on the given scheduler.
+ *
+ * It also lets a test play the faults a real backend has: `compact()`, `revokeLease()` (an admin
+ * revoke) and `setAvailable(false)` (the backend cannot be reached: writes and grants fail, and
+ * keep-alives stop, so leases expire).
+ */
+export class MemoryStore {
+  readonly scheduler: SchedulerLike;
+  private readonly historyLimit: number;
+  private readonly data = new Map<string, Stored>();
+  private readonly leases = new Map<number, StoredLease>();
+  /** Changes after `compacted`, oldest first. */
+  private history: (KeyChange & { readonly rev: number })[] = [];
+  private revision = 1;
+  private compacted = 1;
+  private nextLease = 1;
+  private available = true;
+  private readonly changes = new Subject<readonly KeyChange[]>();
+  private readonly availability = new Subject<boolean>();
+  /** How many watches are open: the memory backend's `etcd_debugging_mvcc_watcher_total`. */
+  watchers = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.historyLimit = options.historyLimit ?? 10_000;
+  }
+
+  /** Every committed batch of changes, in order; subscribing does not count as a watcher. */
+  readonly changes$ = this.changes.asObservable();
+  /** Emits when the store becomes reachable (`true`) or unreachable (`false`). */
+  readonly availability$ = this.availability.asObservable();
+
+  get currentRevision(): Revision {
+    return String(this.revision);
+  }
+
+  get compactRevision(): Revision {
+    return String(this.compacted);
+  }
+
+  get isAvailable(): boolean {
+    return this.available;
+  }
+
+  /** Reads every key under a prefix, with the revision it reflects. */
+  range(prefix: string): { readonly revision: Revision; readonly entries: readonly KeyValue[] } {
+    this.assertAvailable();
+    const entries: KeyValue[] = [];
+    for (const [key, stored] of this.data) {
+      if (key.startsWith(prefix)) entries.push({ key, value: stored.value });
+    }
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { revision: this.currentRevision, entries };
+  }
+
+  get(key: string): string | undefined {
+    return this.data.get(key)?.value;
+  }
+
+  /** Writes a key, under a lease when given; returns the revision of the write. */
+  put(key: string, value: string, lease?: number): Revision {
+    this.assertAvailable();
+    if (lease !== undefined && !this.leases.has(lease)) {
+      throw new MemoryStoreError("LeaseNotFound", `lease ${lease} not found`);
+    }
+    const rev = this.revision + 1;
+    const old = this.data.get(key);
+    if (old?.lease !== undefined && old.lease !== lease) this.leases.get(old.lease)?.keys.delete(key);
+    this.data.set(key, { value, modRevision: rev, lease });
+    if (lease !== undefined) this.leases.get(lease)!.keys.add(key);
+    this.commit(rev, [{ type: "put", key, value, revision: String(rev) }]);
+    return String(rev);
+  }
+
+  /** Deletes keys; one revision for all of them, as one etcd transaction. Returns the revision, or undefined when nothing was there. */
+  delete(...keys: string[]): Revision | undefined {
+    this.assertAvailable();
+    return this.deleteKeys(keys);
+  }
+
+  /** Grants a lease of `ttlSeconds` that expires unless kept alive. */
+  grant(ttlSeconds: number): number {
+    this.assertAvailable();
+    if (!(ttlSeconds >= 1)) throw new RangeError(`lease TTL must be at least 1 second, got ${ttlSeconds}`);
+    const id = this.nextLease++;
+    const lease: StoredLease = { id, ttlMs: ttlSeconds * 1000, keys: new Set(), expiry: undefined! };
+    lease.expiry = this.scheduleExpiry(lease);
+    this.leases.set(id, lease);
+    return id;
+  }
+
+  /** Pushes a lease's expiry a TTL into the future; false when the lease is gone. */
+  keepAlive(id: number): boolean {
+    this.assertAvailable();
+    const lease = this.leases.get(id);
+    if (lease === undefined) return false;
+    lease.expiry.unsubscribe();
+    lease.expiry = this.scheduleExpiry(lease);
+    return true;
+  }
+
+  hasLease(id: number): boolean {
+    return this.leases.has(id);
+  }
+
+  /** Revokes a lease and deletes its keys at once. Unknown leases are ignored. */
+  revokeLease(id: number): void {
+    this.assertAvailable();
+    this.dropLease(id);
+  }
+
+  /** Forgets history up to `revision`: watchers resuming from before it get a snapshot. */
+  compact(revision: Revision = this.currentRevision): void {
+    const rev = Math.min(Number(revision), this.revision);
+    if (rev <= this.compacted) return;
+    this.compacted = rev;
+    this.history = this.history.filter((c) => c.rev > rev);
+  }
+
+  /** The changes after `since`, or undefined when they were compacted. */
+  changesSince(since: Revision): readonly KeyChange[] | undefined {
+    const rev = Number(since);
+    if (rev < this.compacted) return undefined;
+    let start = this.history.length;
+    while (start > 0 && this.history[start - 1]!.rev > rev) start--;
+    return this.history.slice(start);
+  }
+
+  /**
+   * Makes the store reachable or not, as a network partition would. While unreachable, every
+   * operation throws `Unavailable`, keep-alives fail, and leases run out on the scheduler as a
+   * real server would expire them.
+   */
+  setAvailable(available: boolean): void {
+    if (this.available === available) return;
+    this.available = available;
+    this.availability.next(available);
+  }
+
+  private scheduleExpiry(lease: StoredLease): Subscription {
+    return this.scheduler.schedule(() => this.dropLease(lease.id), lease.ttlMs);
+  }
+
+  private dropLease(id: number): void {
+    const lease = this.leases.get(id);
+    if (lease === undefined) return;
+    lease.expiry.unsubscribe();
+    this.leases.delete(id);
+    this.deleteKeys([...lease.keys]);
+  }
+
+  private deleteKeys(keys: readonly string[]): Revision | undefined {
+    const present = keys.filter((k) => this.data.has(k));
+    if (present.length === 0) return undefined;
+    const rev = this.revision + 1;
+    const changes: KeyChange[] = [];
+    for (const key of present) {
+      const old = this.data.get(key)!;
+      if (old.lease !== undefined) this.leases.get(old.lease)?.keys.delete(key);
+      this.data.delete(key);
+      changes.push({ type: "delete", key, revision: String(rev) });
+    }
+    this.commit(rev, changes);
+    return String(rev);
+  }
+
+  private commit(rev: number, changes: KeyChange[]): void {
+    this.revision = rev;
+    for (const c of changes) this.history.push({ ...c, rev });
+    if (this.history.length > this.historyLimit) {
+      // Compact whole revisions only, so a watcher never resumes into half a transaction.
+      const cut = this.history[this.history.length - this.historyLimit - 1]!.rev;
+      this.compacted = cut;
+      this.history = this.history.filter((c) => c.rev > cut);
+    }
+    this.changes.next(changes);
+  }
+
+  private assertAvailable(): void {
+    if (!this.available) throw new MemoryStoreError("Unavailable", "memory backend is unavailable");
+  }
+}

@@ -1,0 +1,155 @@
+import * as E from "fp-ts/lib/Either.js";
+import {
+  decodeError,
+  decodeInstance,
+  instanceEquals,
+  nameProblem,
+  type Instance,
+  type InstancesInfo,
+  type NamingError,
+} from "../model/index.js";
+import { compareRevision, type KeyChange, type KeyValue, type Revision } from "../port/index.js";
+import { InstanceList } from "./instance-list.js";
+
+interface Entry {
+  /** The value as stored: an equal value is not decoded again. */
+  readonly raw: string;
+  readonly instance: Instance;
+}
+
+/**
+ * The instances of one app as the backend has them, and the rule for turning each backend
+ * message into the next `InstancesInfo`:
+ *
+ * - a batch is applied change by change; a change at or below the revision already applied is
+ *   skipped (a watch that resumed too early must not apply it twice);
+ * - a snapshot replaces the set, but every instance whose value is unchanged keeps its object;
+ * - the result is emitted only when the set changed (the first snapshot always is, even empty);
+ * - a key that does not fit `<app prefix><hostname>`, or a value that does not decode, is
+ *   reported and skipped. A key whose new value does not decode leaves the set: its old value
+ *   is stale, and Kratos, which re-reads the whole set, would not list it either.
+ */
+export class AppSet {
+  private readonly entries = new Map<string, Entry>();
+  private list = InstanceList.empty;
+  private applied: Revision | undefined;
+
+  constructor(
+    readonly appId: string,
+    /** The app's key prefix, with its trailing "/". */
+    private readonly prefix: string,
+    private readonly report: (error: NamingError) => void,
+  ) {}
+
+  /** The revision of the last snapshot or batch applied: where a resumed watch starts. */
+  get revision(): Revision | undefined {
+    return this.applied;
+  }
+
+  /** Applies a snapshot; returns the new set, or undefined when nothing changed. */
+  applySnapshot(revision: Revision, kvs: readonly KeyValue[]): InstancesInfo | undefined {
+    const first = this.applied === undefined;
+    this.applied = revision;
+    const next = new Map<string, Entry>();
+    let changed = false;
+    for (const { key, value } of kvs) {
+      const hostname = this.hostnameOf(key);
+      if (hostname === undefined) continue;
+      const old = this.entries.get(hostname);
+      const entry = old !== undefined && old.raw === value ? old : this.decode(key, hostname, value, old);
+      if (entry === undefined) continue;
+      if (entry !== old && entry.instance !== old?.instance) changed = true;
+      next.set(hostname, entry);
+    }
+    if (!changed && next.size === this.entries.size && !first) {
+      // Same hostnames with the same objects: nothing to emit. (Sizes equal and nothing new
+      // means nothing left either.)
+      return undefined;
+    }
+    this.entries.clear();
+    const sorted: Instance[] = [];
+    for (const [hostname, entry] of next) {
+      this.entries.set(hostname, entry);
+      sorted.push(entry.instance);
+    }
+    sorted.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+    this.list = InstanceList.fromSorted(sorted);
+    return this.info();
+  }
+
+  /** Applies one batch of changes; returns the new set, or undefined when nothing changed. */
+  applyBatch(revision: Revision, changes: readonly KeyChange[]): InstancesInfo | undefined {
+    const since = this.applied;
+    const editor = this.list.edit();
+    let changed = false;
+    for (const change of changes) {
+      if (since !== undefined && compareRevision(change.revision, since) <= 0) continue;
+      const hostname = this.hostnameOf(change.key);
+      if (hostname === undefined) continue;
+      const old = this.entries.get(hostname);
+      if (change.type === "delete") {
+        if (old === undefined) continue;
+        this.entries.delete(hostname);
+        editor.remove(hostname);
+        changed = true;
+        continue;
+      }
+      if (old !== undefined && old.raw === change.value) continue;
+      const entry = this.decode(change.key, hostname, change.value, old);
+      if (entry === undefined) {
+        if (old !== undefined) {
+          this.entries.delete(hostname);
+          editor.remove(hostname);
+          changed = true;
+        }
+        continue;
+      }
+      this.entries.set(hostname, entry);
+      if (entry.instance !== old?.instance) {
+        editor.upsert(entry.instance);
+        changed = true;
+      }
+    }
+    if (this.applied === undefined || compareRevision(revision, this.applied) > 0) this.applied = revision;
+    if (!changed) return undefined;
+    this.list = editor.done();
+    return this.info();
+  }
+
+  /** The current set as an `InstancesInfo` whose flat array is built on first use. */
+  info(): InstancesInfo {
+    const list = this.list;
+    return Object.freeze({
+      appId: this.appId,
+      get instances() {
+        return list.toArray();
+      },
+      revision: this.applied ?? "0",
+    });
+  }
+
+  private hostnameOf(key: string): string | undefined {
+    const hostname = key.startsWith(this.prefix) ? key.slice(this.prefix.length) : undefined;
+    const problem = hostname === undefined ? "it is not under the app's prefix" : nameProblem(hostname);
+    if (problem === undefined) return hostname;
+    this.report(
+      decodeError(
+        key,
+        `key does not fit the layout ${this.prefix}<hostname>: ${hostname === undefined ? problem : `hostname ${problem}`}`,
+      ),
+    );
+    return undefined;
+  }
+
+  private decode(key: string, hostname: string, raw: string, old: Entry | undefined): Entry | undefined {
+    const decoded = decodeInstance({ key, appId: this.appId, hostname })(raw);
+    if (E.isLeft(decoded)) {
+      this.report(decoded.left);
+      return undefined;
+    }
+    // An equal instance keeps its object, so that consumers can compare by identity.
+    const instance =
+      old !== undefined && instanceEquals(old.instance, decoded.right) ? old.instance : decoded.right;
+    return { raw, instance };
+  }
+}

@@ -1,0 +1,68 @@
+import { defer, filter, map, ReplaySubject, retry, share, takeUntil, timer, type Observable } from "rxjs";
+import { toNamingError, type InstancesInfo, type NamingError } from "../model/index.js";
+import type { Backend, WatchMessage } from "../port/index.js";
+import { AppSet } from "./app-set.js";
+import { retryDelay, type BackoffOptions } from "./backoff.js";
+
+export interface SharedWatchOptions {
+  readonly backend: Backend;
+  /** The key prefix of all apps, with leading and trailing "/": "/kratos_etcd/". */
+  readonly keyPrefix: string;
+  /** How long the watch outlives its last subscriber. */
+  readonly lingerMs: number;
+  /** Emits (or completes) when the naming closes: every watch completes then. */
+  readonly closed$: Observable<unknown>;
+  readonly report: (error: NamingError) => void;
+  readonly backoff?: BackoffOptions;
+}
+
+/**
+ * The one backend watch of an app, hot and shared: however many subscribers, one backend watch;
+ * a late subscriber gets the latest set at once (ReplaySubject(1)); after the last one leaves,
+ * the watch lingers `lingerMs` (a consumer that re-subscribes soon finds it warm), then is
+ * cancelled.
+ *
+ * It never errors for backend faults: a failed watch is reported and resumed, after a capped,
+ * jittered backoff, from the last revision applied, so no change is lost or applied twice; a
+ * backend that cannot resume sends a snapshot, and only the difference is emitted. It completes
+ * when the naming closes.
+ */
+export const sharedWatch = (options: SharedWatchOptions, appId: string): Observable<InstancesInfo> => {
+  const { backend, report } = options;
+  const prefix = `${options.keyPrefix}${appId}/`;
+  return defer(() => {
+    // One set per connection of the shared stream: after a linger teardown, start afresh.
+    const set = new AppSet(appId, prefix, report);
+    const apply = (message: WatchMessage): InstancesInfo | undefined => {
+      switch (message.type) {
+        case "snapshot":
+          return set.applySnapshot(message.revision, message.entries);
+        case "batch":
+          return set.applyBatch(message.revision, message.changes);
+        case "fault":
+          report(message.error);
+          return undefined;
+      }
+    };
+    return defer(() => backend.watch(prefix, set.revision)).pipe(
+      map(apply),
+      retry({
+        delay: retryDelay(
+          backend.scheduler,
+          (e: unknown) => report(toNamingError("watch")(e)),
+          options.backoff,
+        ),
+        resetOnSuccess: true,
+      }),
+      filter((info): info is InstancesInfo => info !== undefined),
+    );
+  }).pipe(
+    takeUntil(options.closed$),
+    share({
+      connector: () => new ReplaySubject<InstancesInfo>(1),
+      resetOnError: true,
+      resetOnComplete: true,
+      resetOnRefCountZero: () => timer(options.lingerMs, backend.scheduler),
+    }),
+  );
+};

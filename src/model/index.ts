@@ -1,0 +1,5 @@
+export * from "./naming-error.js";
+export * from "./instance.js";
+export * from "./instance-codec.js";
+export * from "./instances-info.js";
+export { validateInstance, nameProblem, addrProblem } from "./validate.js";

@@ -1,0 +1,155 @@
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as t from "io-ts";
+import { freezeInstance, type Instance } from "./instance.js";
+import { decodeError, type NamingError } from "./naming-error.js";
+import { validateInstance } from "./validate.js";
+
+/**
+ * Kratos v1's JSON for `naming.Instance`, as Go's `encoding/json` really writes it: every field
+ * may be missing (a Go service may omit them), nil slices and maps come as `null`.
+ * Unknown fields are ignored (a newer Kratos may add some; they must not hide the instance),
+ * and are not written back.
+ */
+export const KratosInstanceJson = t.partial(
+  {
+    region: t.string,
+    zone: t.string,
+    env: t.string,
+    appid: t.string,
+    hostname: t.string,
+    addrs: t.union([t.readonlyArray(t.string), t.null]),
+    version: t.string,
+    latest_timestamp: t.number,
+    metadata: t.union([t.record(t.string, t.string), t.null]),
+    status: t.number,
+  },
+  "KratosInstanceJson",
+);
+export type KratosInstanceJson = t.TypeOf<typeof KratosInstanceJson>;
+
+/** The JSON Kratos writes, field for field and in its order. */
+export interface KratosInstanceWire {
+  region: string;
+  zone: string;
+  env: string;
+  appid: string;
+  hostname: string;
+  addrs: readonly string[];
+  version: string;
+  latest_timestamp: number;
+  metadata: Readonly<Record<string, string>>;
+  status: number;
+}
+
+/** `Instance` <-> Kratos v1 JSON object. Missing fields decode to the defaults of Go's zero values. */
+export const InstanceFromKratosJson = new t.Type<Instance, KratosInstanceWire, unknown>(
+  "InstanceFromKratosJson",
+  (u): u is Instance => typeof u === "object" && u !== null && "appId" in u && "hostname" in u,
+  (u, c) =>
+    pipe(
+      KratosInstanceJson.validate(u, c),
+      E.map((j): Instance => ({
+        region: j.region ?? "",
+        zone: j.zone ?? "",
+        env: j.env ?? "",
+        appId: j.appid ?? "",
+        hostname: j.hostname ?? "",
+        addrs: j.addrs ?? [],
+        version: j.version ?? "",
+        lastTs: j.latest_timestamp ?? 0,
+        metadata: j.metadata ?? {},
+        status: j.status ?? 0,
+      })),
+    ),
+  (i) => ({
+    region: i.region,
+    zone: i.zone,
+    env: i.env,
+    appid: i.appId,
+    hostname: i.hostname,
+    addrs: i.addrs,
+    version: i.version,
+    latest_timestamp: Math.round(i.lastTs),
+    metadata: i.metadata,
+    status: i.status,
+  }),
+);
+
+/** Encodes an instance as Kratos v1 does: all fields, in its order. */
+export const encodeInstance = (i: Instance): string => JSON.stringify(InstanceFromKratosJson.encode(i));
+
+/** Where a value was read from: its key and the appid and hostname that key names. */
+export interface KeyContext {
+  readonly key: string;
+  readonly appId: string;
+  readonly hostname: string;
+}
+
+/**
+ * Decodes the value stored at a key. Never throws: malformed JSON, wrong field types, a value
+ * whose appid or hostname contradicts its key, and a value that is not a valid instance are all
+ * a `Decode` error naming the key (and the field, where there is one).
+ *
+ * A value that omits appid or hostname takes them from its key, since the key is what Kratos
+ * itself resolves by.
+ */
+export const decodeInstance =
+  (ctx: KeyContext) =>
+  (raw: string): E.Either<NamingError, Instance> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (e) {
+      return E.left(decodeError(ctx.key, `malformed JSON (${(e as Error).message})`));
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return E.left(
+        decodeError(
+          ctx.key,
+          `expected a JSON object, got ${json === null ? "null" : Array.isArray(json) ? "an array" : typeof json}`,
+        ),
+      );
+    }
+    return pipe(
+      InstanceFromKratosJson.decode(json),
+      E.mapLeft((errors) => {
+        const first = errors[0];
+        const path = first?.context
+          .map((entry) => entry.key)
+          .filter((k) => k !== "" && !/^\d+$/.test(k))
+          .join(".");
+        const got = first === undefined ? "" : `, got ${JSON.stringify(first.value)}`;
+        return decodeError(
+          ctx.key,
+          `field "${path}" must be ${first?.context[first.context.length - 1]?.type.name ?? "valid"}${got}`,
+          path,
+        );
+      }),
+      E.chain((i) => {
+        const withKey = {
+          ...i,
+          appId: i.appId === "" ? ctx.appId : i.appId,
+          hostname: i.hostname === "" ? ctx.hostname : i.hostname,
+        };
+        if (withKey.appId !== ctx.appId) {
+          return E.left(
+            decodeError(ctx.key, `appid "${withKey.appId}" does not match the key's "${ctx.appId}"`, "appid"),
+          );
+        }
+        if (withKey.hostname !== ctx.hostname) {
+          return E.left(
+            decodeError(
+              ctx.key,
+              `hostname "${withKey.hostname}" does not match the key's "${ctx.hostname}"`,
+              "hostname",
+            ),
+          );
+        }
+        return pipe(
+          validateInstance(ctx.key)(withKey),
+          E.bimap((err) => decodeError(ctx.key, err.message, err.field), freezeInstance),
+        );
+      }),
+    );
+  };

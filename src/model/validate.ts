@@ -1,0 +1,64 @@
+import * as E from "fp-ts/lib/Either.js";
+import type { Instance } from "./instance.js";
+import { invalidInstance, type NamingError } from "./naming-error.js";
+
+const MAX_NAME_BYTES = 256;
+// Whitespace (Unicode-aware) and C0/C1 control characters; "/" would break the key layout.
+const FORBIDDEN = /[\s\p{Cc}/]/u;
+
+/**
+ * Checks an appId or hostname: non-empty, no "/", no whitespace, no control characters,
+ * at most 256 bytes of UTF-8. Returns the reason it is not valid, or `undefined`.
+ */
+export const nameProblem = (value: unknown): string | undefined => {
+  if (typeof value !== "string") return `must be a string, got ${typeof value}`;
+  if (value.length === 0) return "must not be empty";
+  const bad = FORBIDDEN.exec(value);
+  if (bad !== null) return `must not contain ${describeChar(bad[0])} (at index ${bad.index})`;
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes, got ${bytes}`;
+  return undefined;
+};
+
+const describeChar = (c: string): string =>
+  c === "/"
+    ? '"/"'
+    : `${/\s/u.test(c) ? "whitespace" : "a control character"} U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
+/** Checks an address: a parseable absolute URL such as "grpc://10.0.0.1:9000". */
+export const addrProblem = (addr: unknown): string | undefined => {
+  if (typeof addr !== "string") return `must be a string, got ${typeof addr}`;
+  return URL.canParse(addr) ? undefined : `${JSON.stringify(addr)} is not a parseable URL`;
+};
+
+/**
+ * Validates every field of an instance, as the spec asks. `key` is the backend key when the
+ * instance was read from one, so that errors name it.
+ */
+export const validateInstance =
+  (key?: string) =>
+  (i: Instance): E.Either<NamingError, Instance> => {
+    const app = nameProblem(i.appId);
+    if (app !== undefined) return E.left(invalidInstance("appId", app, key));
+    const host = nameProblem(i.hostname);
+    if (host !== undefined) return E.left(invalidInstance("hostname", host, key));
+    for (const field of ["region", "zone", "env", "version"] as const) {
+      if (typeof i[field] !== "string") return E.left(invalidInstance(field, "must be a string", key));
+    }
+    if (!Array.isArray(i.addrs)) return E.left(invalidInstance("addrs", "must be an array of URLs", key));
+    for (let n = 0; n < i.addrs.length; n++) {
+      const problem = addrProblem(i.addrs[n]);
+      if (problem !== undefined) return E.left(invalidInstance(`addrs[${n}]`, problem, key));
+    }
+    if (!Number.isFinite(i.lastTs)) return E.left(invalidInstance("lastTs", "must be a finite number", key));
+    if (!Number.isInteger(i.status)) return E.left(invalidInstance("status", "must be an integer", key));
+    if (typeof i.metadata !== "object" || i.metadata === null || Array.isArray(i.metadata)) {
+      return E.left(invalidInstance("metadata", "must be a record of strings", key));
+    }
+    for (const [k, v] of Object.entries(i.metadata)) {
+      if (typeof v !== "string") {
+        return E.left(invalidInstance(`metadata.${k}`, `must be a string, got ${typeof v}`, key));
+      }
+    }
+    return E.right(i);
+  };

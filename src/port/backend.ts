@@ -1,0 +1,91 @@
+import type { Observable, SchedulerLike } from "rxjs";
+import type { NamingError } from "../model/index.js";
+
+/**
+ * The narrow interface every backend implements (etcd, memory, ZooKeeper). The logic of
+ * sharing, set state, retries and leases lives once, in core, above it.
+ *
+ * Two ideas carry it:
+ * - A watch is a stream of whole **snapshots** and **change batches**, each with the revision it
+ *   reflects. Core keeps the set and diffs every snapshot against it, so the same code serves
+ *   etcd's first read, its re-read after a compaction, and ZooKeeper, which can only re-read.
+ * - A **lease** holds keys alive until it is lost (or revoked). For etcd it is an etcd lease;
+ *   for ZooKeeper, the session with its ephemeral nodes.
+ *
+ * One-shot calls are Observables of one value (erroring with a NamingError), not Promises, so
+ * that the memory backend can answer synchronously and the whole core runs in virtual time.
+ * Backends built on Promises convert at their edge with `fromTaskEither`.
+ */
+export interface Backend {
+  /** Kratos' Builder.Scheme: "etcd", "memory", "zookeeper". */
+  readonly scheme: string;
+  /** The scheduler for timers in core (backoff, linger); virtual time in marble tests. */
+  readonly scheduler: SchedulerLike;
+
+  /**
+   * Watches every key under `prefix` (which ends with "/").
+   *
+   * Without `since`, the first message is a snapshot. With `since`, the backend resumes after that
+   * revision, with batches only; when it cannot (the revision was compacted, or the backend has
+   * no history), it sends a snapshot instead and goes on from there.
+   *
+   * Faults that the backend rides out by itself are sent as `fault` messages. The Observable
+   * errors (with a NamingError) when the watch cannot go on; core then subscribes again with the
+   * last revision it saw, after a backoff. Unsubscribing cancels the backend watch.
+   */
+  watch(prefix: string, since?: Revision): Observable<WatchMessage>;
+
+  /** Grants a lease that keeps itself alive until lost or revoked. Emits it once. */
+  grant(ttlSeconds: number): Observable<Lease>;
+
+  /** Deletes a key, whatever holds it. Emits once when done. */
+  delete(key: string): Observable<void>;
+
+  /** Ends what the backend itself holds open (not the client that the user passed in). */
+  close(): Promise<void>;
+}
+
+/** A backend revision: a decimal string (etcd's int64 revisions do not fit a JS number in general). */
+export type Revision = string;
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+export type KeyChange =
+  | { readonly type: "put"; readonly key: string; readonly value: string; readonly revision: Revision }
+  | { readonly type: "delete"; readonly key: string; readonly revision: Revision };
+
+export type WatchMessage =
+  /** Everything under the prefix, as read at `revision`. */
+  | { readonly type: "snapshot"; readonly revision: Revision; readonly entries: readonly KeyValue[] }
+  /** The changes of one backend batch (an etcd watch response), in order. */
+  | { readonly type: "batch"; readonly revision: Revision; readonly changes: readonly KeyChange[] }
+  /** A fault the backend rides out by itself (a dropped stream it reconnects): for `errors$`. */
+  | { readonly type: "fault"; readonly error: NamingError };
+
+/**
+ * Keys held alive together. `lost$` emits (once) when the backend has let the lease go, and with
+ * it the keys; the holder must then grant a new one.
+ */
+export interface Lease {
+  /** etcd's lease id, or ZooKeeper's session id, as a decimal or hex string. */
+  readonly id: string;
+  readonly lost$: Observable<NamingError>;
+  /** Writes `key = value` under this lease; emits the revision of the write. */
+  put(key: string, value: string): Observable<Revision>;
+  /**
+   * Lets the lease go and deletes its keys; emits once and completes. Never errors: a backend
+   * that cannot be reached lets the lease expire by itself. Finishes within the backend's own
+   * deadline.
+   */
+  revoke(): Observable<void>;
+}
+
+/** Orders two revisions (non-negative decimal strings without leading zeros). */
+export const compareRevision = (a: Revision, b: Revision): number =>
+  a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+
+/** The larger of two revisions. */
+export const maxRevision = (a: Revision, b: Revision): Revision => (compareRevision(a, b) >= 0 ? a : b);

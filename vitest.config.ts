@@ -1,0 +1,38 @@
+import { defineConfig } from "vitest/config";
+
+// Four projects so that each suite can run alone (`npm run test:faults`) and all run in `npm test`.
+// The etcd suites start real etcd processes: they run their files one at a time, so that
+// two suites never race for the machine's two cores and timing-sensitive fault tests stay honest.
+export default defineConfig({
+  test: {
+    benchmark: { include: ["bench/**/*.bench.ts"] },
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/etcd/**", "test/faults/**"],
+        },
+      },
+      { test: { name: "marble", include: ["marble-tests/**/*.test.ts"] } },
+      {
+        test: {
+          name: "etcd",
+          include: ["test/etcd/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
