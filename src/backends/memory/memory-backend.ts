@@ -4,7 +4,6 @@ import {
   concat,
   defer,
   filter,
-  from,
   interval,
   map,
   merge,
@@ -37,18 +36,23 @@ export const memoryBackend = (
   let closed = false;
 
   // Every call goes through here: it fails as a network call would when the line is down.
-  const call = <A>(operation: string, f: () => A): A => {
+  const call = <A>(operation: string, f: () => A, key?: string): A => {
+    const details = key === undefined ? {} : { key };
     if (closed) throw closedError("memory backend");
-    if (!link.isUp) throw backendError(operation, new Error("link to the memory store is cut"));
+    if (!link.isUp) throw backendError(operation, new Error("link to the memory store is cut"), details);
     try {
       return f();
     } catch (e) {
-      throw toNamingError(operation)(e);
+      throw toNamingError(operation, details)(e);
     }
   };
-  const reachable$ = combineLatest([link.up$, concat(of(store.isAvailable), store.availability$)]).pipe(
-    map(([up, available]) => up && available),
-  );
+  const reachable$ = combineLatest([
+    link.up$,
+    concat(
+      defer(() => of(store.isAvailable)),
+      store.availability$,
+    ),
+  ]).pipe(map(([up, available]) => up && available));
 
   const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
     defer(() => {
@@ -75,7 +79,17 @@ export const memoryBackend = (
         }),
       );
       return new Observable<WatchMessage>((subscriber) => {
-        const inner = merge(from(start), live$, broken$).subscribe(subscriber);
+        // Listen before delivering the start, and hold what arrives meanwhile: a subscriber that
+        // writes while it receives the snapshot must see its own write after it, not lose it.
+        const held: WatchMessage[] = [];
+        let holding = true;
+        const inner = merge(live$, broken$).subscribe({
+          next: (m) => (holding ? held.push(m) : subscriber.next(m)),
+          error: (e: unknown) => subscriber.error(e),
+        });
+        for (const m of start) subscriber.next(m);
+        while (held.length > 0) subscriber.next(held.shift()!);
+        holding = false;
         return () => {
           inner.unsubscribe();
           store.watchers--;
@@ -140,7 +154,7 @@ class MemoryLease implements Lease {
     private readonly leaseId: number,
     ttlSeconds: number,
     private readonly store: MemoryStore,
-    private readonly call: <A>(operation: string, f: () => A) => A,
+    private readonly call: <A>(operation: string, f: () => A, key?: string) => A,
     private readonly onRelease: () => void,
   ) {
     this.id = String(leaseId);
@@ -158,7 +172,7 @@ class MemoryLease implements Lease {
   put(key: string, value: string): Observable<Revision> {
     return defer(() => {
       try {
-        return of(this.call("put", () => this.store.put(key, value, this.leaseId)));
+        return of(this.call("put", () => this.store.put(key, value, this.leaseId), key));
       } catch (e) {
         // A put under a lease the store no longer has is how a client learns of the loss early.
         const cause = (e as { cause?: unknown }).cause;

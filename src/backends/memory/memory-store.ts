@@ -52,7 +52,7 @@ export class MemoryStore {
   private readonly data = new Map<string, Stored>();
   private readonly leases = new Map<number, StoredLease>();
   /** Changes after `compacted`, oldest first. */
-  private history: (KeyChange & { readonly rev: number })[] = [];
+  private history: { readonly rev: number; readonly change: KeyChange }[] = [];
   private revision = 1;
   private compacted = 1;
   private nextLease = 1;
@@ -161,11 +161,12 @@ export class MemoryStore {
 
   /** The changes after `since`, or undefined when they were compacted. */
   changesSince(since: Revision): readonly KeyChange[] | undefined {
+    this.assertAvailable();
     const rev = Number(since);
     if (rev < this.compacted) return undefined;
     let start = this.history.length;
     while (start > 0 && this.history[start - 1]!.rev > rev) start--;
-    return this.history.slice(start);
+    return this.history.slice(start).map((h) => h.change);
   }
 
   /**
@@ -192,7 +193,7 @@ export class MemoryStore {
   }
 
   private deleteKeys(keys: readonly string[]): Revision | undefined {
-    const present = keys.filter((k) => this.data.has(k));
+    const present = [...new Set(keys)].filter((k) => this.data.has(k));
     if (present.length === 0) return undefined;
     const rev = this.revision + 1;
     const changes: KeyChange[] = [];
@@ -208,7 +209,7 @@ export class MemoryStore {
 
   private commit(rev: number, changes: KeyChange[]): void {
     this.revision = rev;
-    for (const c of changes) this.history.push({ ...c, rev });
+    for (const change of changes) this.history.push({ rev, change });
     if (this.history.length > this.historyLimit) {
       // Compact whole revisions only, so a watcher never resumes into half a transaction.
       const cut = this.history[this.history.length - this.historyLimit - 1]!.rev;
