@@ -5,19 +5,20 @@ import { defineConfig } from "vitest/config";
 // two suites never race for the machine's two cores and timing-sensitive fault tests stay honest.
 export default defineConfig({
   test: {
-    benchmark: { include: ["bench/**/*.bench.ts"] },
     projects: [
       {
         test: {
           name: "unit",
+          benchmark: { include: [] },
           include: ["test/**/*.test.ts"],
           exclude: ["test/etcd/**", "test/faults/**"],
         },
       },
-      { test: { name: "marble", include: ["marble-tests/**/*.test.ts"] } },
+      { test: { name: "marble", include: ["marble-tests/**/*.test.ts"], benchmark: { include: [] } } },
       {
         test: {
           name: "etcd",
+          benchmark: { include: [] },
           include: ["test/etcd/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -27,12 +28,15 @@ export default defineConfig({
       {
         test: {
           name: "faults",
+          benchmark: { include: [] },
           include: ["test/faults/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
           fileParallelism: false,
         },
       },
+      // Benchmarks only (`npm run bench`): no test files.
+      { test: { name: "bench", include: [], benchmark: { include: ["bench/**/*.bench.ts"] } } },
     ],
   },
 });

@@ -1,0 +1,16 @@
+/**
+ * Reactive load balancers: operators from `Observable<InstancesInfo>` to `Observable<Picker>`.
+ * Each set gives a new immutable picker; what a balancer learned about an instance survives the
+ * sets in which that instance stays.
+ */
+export { emptyPicker } from "./picker.js";
+export type { BalancerOptions, Pick, Picker, PickRequest, PickResult } from "./picker.js";
+export { roundRobin } from "./round-robin.js";
+export { random } from "./random.js";
+export type { RandomOptions } from "./random.js";
+export { weightedRoundRobin } from "./weighted-round-robin.js";
+export type { WeightedRoundRobinOptions } from "./weighted-round-robin.js";
+export { p2c } from "./p2c.js";
+export type { P2cOptions } from "./p2c.js";
+export { ringHash } from "./ring-hash.js";
+export type { RingHashOptions } from "./ring-hash.js";

@@ -1,0 +1,62 @@
+import * as O from "fp-ts/lib/Option.js";
+import type { Instance } from "../model/index.js";
+
+/** What a caller may tell a picker about one request. */
+export interface PickRequest {
+  /** The key of consistent hashing ({@link ringHash}); other balancers ignore it. */
+  readonly hashKey?: string;
+}
+
+/** How a picked request ended: reported through {@link Pick.done}. */
+export interface PickResult {
+  /** Set when the request failed. */
+  readonly error?: unknown;
+  /** The request's latency; when absent, balancers that learn from latency measure it themselves. */
+  readonly latencyMs?: number;
+}
+
+/** One choice of an instance for one request. */
+export interface Pick {
+  readonly instance: Instance;
+  /** The chosen address as "host:port" (see `BalancerOptions.addrScheme`). */
+  readonly addr: string;
+  /** Call once the request ended; balancers that learn (p2c) feed on it, the others ignore it. */
+  done(result?: PickResult): void;
+}
+
+/**
+ * An immutable snapshot of a balancer over one instance set, as grpc-js pickers are: a balancer
+ * emits a new picker for every set. `pick` returns `none` when the set is empty.
+ *
+ * @example
+ * resolver.instances$.pipe(roundRobin()).subscribe((picker) => (current = picker));
+ * const choice = current.pick(); // Option<Pick>
+ */
+export interface Picker {
+  pick(request?: PickRequest): O.Option<Pick>;
+}
+
+/** Options every balancer takes. */
+export interface BalancerOptions {
+  /**
+   * The scheme of the address a pick carries, default `"grpc"`: the first addr of that scheme, or
+   * the instance's first addr when it has none of that scheme ("" when it has no addr at all).
+   */
+  readonly addrScheme?: string;
+}
+
+/** The picker of an empty set: nothing to pick. */
+export const emptyPicker: Picker = Object.freeze({ pick: () => O.none });
+
+/**
+ * A pick whose `done` does nothing, made once per instance version and reused by every pick.
+ * Why: round robin, random, WRR and ring hash learn nothing from results, so their hot path can
+ * return a preallocated `Option<Pick>` and allocate nothing.
+ */
+export class StaticPick implements Pick {
+  constructor(
+    readonly instance: Instance,
+    readonly addr: string,
+  ) {}
+  done(): void {}
+}

@@ -1,0 +1,51 @@
+import { hostname } from "node:os";
+import { identity, type MonoTypeOperatorFunction } from "rxjs";
+import type { InstancesInfo } from "../model/index.js";
+import { filterInstances, type InstancePredicate, type InstanceSelector } from "./filter-instances.js";
+import { preferZone } from "./prefer-zone.js";
+import { subset, type SubsetAlgorithm } from "./subset.js";
+
+/**
+ * Kratos' BuildOpt: how a resolver narrows the set it hands out. Each option is also a standalone
+ * operator ({@link filterInstances}, {@link preferZone}, {@link subset}).
+ */
+export interface BuildOptions {
+  /** Keep only matching instances: a predicate, or a zone/region/env/cluster/status/metadata selection. */
+  readonly filter?: InstancePredicate | InstanceSelector;
+  /**
+   * Deterministic subsetting: a size, or a size with the client id (default `os.hostname()`) and
+   * the algorithm (default `"rendezvous"`, stable under churn).
+   */
+  readonly subset?:
+    number | { readonly size: number; readonly clientId?: string; readonly algorithm?: SubsetAlgorithm };
+  /** Prefer this zone while it has at least `minInstances` (default 1) instances. */
+  readonly zone?: string | { readonly zone: string; readonly minInstances?: number };
+}
+
+/**
+ * The operator that applies {@link BuildOptions}: filter, then zone preference, then subset.
+ * That order matters: a subset taken before filtering could be filtered down to nothing, and the
+ * zone must be chosen among usable instances. With no options it is `identity`, so the resolver's
+ * sets pass through as the very same objects.
+ *
+ * @example
+ * resolver.instances$.pipe(buildOptions({ filter: { env: "prod" }, zone: "sh001", subset: 20 }))
+ */
+export const buildOptions = (options: BuildOptions = {}): MonoTypeOperatorFunction<InstancesInfo> => {
+  const steps: MonoTypeOperatorFunction<InstancesInfo>[] = [];
+  if (options.filter !== undefined) steps.push(filterInstances(options.filter));
+  if (options.zone !== undefined) {
+    const zone = typeof options.zone === "string" ? { zone: options.zone } : options.zone;
+    steps.push(
+      preferZone(zone.zone, zone.minInstances === undefined ? {} : { minInstances: zone.minInstances }),
+    );
+  }
+  if (options.subset !== undefined) {
+    const s = typeof options.subset === "number" ? { size: options.subset } : options.subset;
+    steps.push(
+      subset(s.size, s.clientId ?? hostname(), s.algorithm === undefined ? {} : { algorithm: s.algorithm }),
+    );
+  }
+  if (steps.length === 0) return identity;
+  return (source) => steps.reduce((acc, step) => acc.pipe(step), source);
+};

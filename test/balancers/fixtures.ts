@@ -1,0 +1,77 @@
+import * as E from "fp-ts/lib/Either.js";
+import * as O from "fp-ts/lib/Option.js";
+import { Subject, type Observable, type OperatorFunction } from "rxjs";
+import {
+  instance,
+  instancesInfo,
+  type Instance,
+  type InstanceInput,
+  type InstancesInfo,
+} from "../../src/model/index.js";
+import type { Pick, Picker, PickRequest } from "../../src/balancers/index.js";
+
+/** A valid instance of app "demo" (throws on invalid input: fixtures are programmer-made). */
+export const inst = (hostname: string, fields: InstanceInput = {}): Instance => {
+  const result = instance({
+    appId: "demo",
+    hostname,
+    addrs: [`grpc://${hostname}:9000`],
+    lastTs: 1,
+    ...fields,
+  });
+  if (E.isLeft(result)) throw result.left;
+  return result.right;
+};
+
+export const info = (instances: readonly Instance[], revision = "1"): InstancesInfo =>
+  instancesInfo("demo", instances, revision);
+
+/** Feeds sets into a balancer by hand and keeps its latest picker. */
+export const drive = (operator: OperatorFunction<InstancesInfo, Picker>) => {
+  const sets = new Subject<InstancesInfo>();
+  const pickers: Picker[] = [];
+  const sub = (sets as Observable<InstancesInfo>).pipe(operator).subscribe((p) => pickers.push(p));
+  return {
+    push: (set: InstancesInfo) => sets.next(set),
+    pickers,
+    get picker(): Picker {
+      const p = pickers[pickers.length - 1];
+      if (p === undefined) throw new Error("no picker yet");
+      return p;
+    },
+    stop: () => sub.unsubscribe(),
+  };
+};
+
+/** The pick, or a test failure when there is none. */
+export const mustPick = (picker: Picker, request?: PickRequest): Pick => {
+  const choice = picker.pick(request);
+  if (O.isNone(choice)) throw new Error("expected a pick, got none");
+  return choice.value;
+};
+
+/** How many of `picks` picks went to each hostname. */
+export const countPicks = (
+  picker: Picker,
+  picks: number,
+  request?: () => PickRequest,
+): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (let k = 0; k < picks; k++) {
+    const h = mustPick(picker, request?.()).instance.hostname;
+    counts.set(h, (counts.get(h) ?? 0) + 1);
+  }
+  return counts;
+};
+
+/** A seeded PRNG (mulberry32), for balancers that take `random`. */
+export const seeded = (seed: number): (() => number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
