@@ -1,0 +1,35 @@
+/**
+ * Helpers for testing code that uses rxnaming, in virtual time: `rxnaming/testing`.
+ *
+ * @example
+ * const scheduler = new TestScheduler((a, e) => expect(a).toEqual(e));
+ * scheduler.run(({ expectObservable }) => {
+ *   const { naming, store } = testNaming(scheduler);
+ *   store.put("/kratos_etcd/demo/host-1", JSON.stringify({ appid: "demo", hostname: "host-1" }));
+ *   expectObservable(naming.build("demo").instances$.pipe(map((i) => i.instances.length)), "^-!").toBe("a", { a: 1 });
+ * });
+ */
+import type { SchedulerLike } from "rxjs";
+import { instance, type Instance, type InstanceInput } from "../model/index.js";
+import { memoryNaming, type MemoryNamingOptions } from "../memory-naming.js";
+import { MemoryLink, MemoryStore } from "../backends/memory/index.js";
+import type { Naming } from "../naming.js";
+
+export { MemoryStore, MemoryLink };
+
+/** A memory naming on a fresh store, with the store and the naming's link for the test to drive. */
+export const testNaming = (
+  scheduler: SchedulerLike,
+  options: Omit<MemoryNamingOptions, "scheduler" | "store" | "link"> & { store?: MemoryStore } = {},
+): { naming: Naming; store: MemoryStore; link: MemoryLink } => {
+  const store = options.store ?? new MemoryStore({ scheduler });
+  const link = new MemoryLink();
+  return { naming: memoryNaming({ ...options, store, link }), store, link };
+};
+
+/** A valid instance from a few fields, or a thrown NamingError: for fixtures. */
+export const testInstance = (partial: InstanceInput): Instance => {
+  const result = instance(partial);
+  if (result._tag === "Left") throw result.left;
+  return result.right;
+};
