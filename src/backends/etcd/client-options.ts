@@ -1,0 +1,39 @@
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, noop, retry } from "cockatiel";
+import { GRPCCancelledError, isRecoverableError, type IOptions } from "etcd3";
+
+/**
+ * `etcd3` client options that suit rxnaming (ETCD3-NOTES):
+ * - gRPC keep-alive, so that a hung or silently partitioned member is noticed in seconds
+ *   (the client does not notice by default);
+ * - a per-host circuit breaker that does not count cancelled calls (trap 4: cancelling a watch
+ *   stream counted as a failure and opened the breaker) — and none at all for a single host,
+ *   where there is nowhere else to go;
+ * (rxnaming runs its own watch stream, with fast reconnects, so the watch backoff does not matter.)
+ *
+ * rxnaming works with any client, but these are what its fault tests run with.
+ *
+ * @example
+ * const client = new Etcd3(etcdClientOptions({ hosts: ["http://127.0.0.1:2379"] }));
+ * const naming = etcdNaming(client);
+ */
+export const etcdClientOptions = (options: IOptions): IOptions => {
+  const hosts = typeof options.hosts === "string" ? [options.hosts] : (options.hosts ?? []);
+  const countsAsFailure = handleWhen((e) => isRecoverableError(e) && !(e instanceof GRPCCancelledError));
+  return {
+    ...options,
+    grpcOptions: {
+      "grpc.keepalive_time_ms": 5_000,
+      "grpc.keepalive_timeout_ms": 2_000,
+      "grpc.keepalive_permit_without_calls": 1,
+      ...options.grpcOptions,
+    },
+    faultHandling: {
+      host: () =>
+        hosts.length <= 1
+          ? noop
+          : circuitBreaker(countsAsFailure, { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(countsAsFailure, { maxAttempts: Math.max(1, hosts.length - 1) }),
+      ...options.faultHandling,
+    },
+  };
+};

@@ -1,0 +1,119 @@
+import * as TE from "fp-ts/lib/TaskEither.js";
+import type { Etcd3 } from "etcd3";
+import { asyncScheduler, map, Observable } from "rxjs";
+import {
+  fromTaskEither,
+  type Backend,
+  type KeyValue,
+  type Revision,
+  type WatchMessage,
+} from "../../port/index.js";
+import { etcdError, withDeadline } from "./etcd-errors.js";
+import { EtcdLease } from "./etcd-lease.js";
+import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
+
+export interface EtcdBackendOptions {
+  /** The deadline of every unary call (range, put, grant, revoke), ms. Default 5,000. */
+  readonly requestTimeoutMs?: number;
+  readonly watch?: WatchHubOptions;
+}
+
+/**
+ * The etcd backend: range reads with their header revision, one shared watch stream
+ * ({@link WatchHub}), leases through the `etcd3` client. Every Promise of the client enters
+ * through `TE.tryCatch` here, with a deadline, and no rejection escapes.
+ */
+export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Backend => {
+  const deadlineMs = options.requestTimeoutMs ?? 5_000;
+  const deadline = (): { deadline: Date } => ({ deadline: new Date(Date.now() + deadlineMs) });
+  const leases = new Set<EtcdLease>();
+
+  const range = (
+    prefix: string,
+  ): TE.TaskEither<ReturnType<ReturnType<typeof etcdError>>, { revision: Revision; entries: KeyValue[] }> =>
+    TE.tryCatch(async () => {
+      const res = await withDeadline(
+        "range",
+        deadlineMs,
+        client.getAll().prefix(prefix).options(deadline()).exec(),
+      );
+      return {
+        revision: res.header.revision,
+        entries: res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString() })),
+      };
+    }, etcdError("range"));
+
+  const hub = new WatchHub(client, {
+    ...options.watch,
+    // Any unary call re-authenticates when the token has expired.
+    refreshAuth: async () => {
+      await client
+        .get("/")
+        .options(deadline())
+        .exec()
+        .catch(() => undefined);
+    },
+  });
+
+  const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
+    new Observable<WatchMessage>((subscriber) => {
+      let cancel: (() => void) | undefined;
+      let done = false;
+      const watchAfter = (after: Revision): void => {
+        cancel = hub.open(prefix, after, {
+          batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
+          fault: (error) => subscriber.next({ type: "fault", error }),
+          // Compacted past our revision: read the whole set again; core emits the difference.
+          compacted: () => snapshotThenWatch(),
+          failed: (error) => subscriber.error(error),
+        });
+      };
+      const snapshotThenWatch = (): void => {
+        cancel = undefined;
+        void range(prefix)().then((result) => {
+          if (done) return;
+          if (result._tag === "Left") {
+            subscriber.error(result.left);
+            return;
+          }
+          subscriber.next({ type: "snapshot", ...result.right });
+          watchAfter(result.right.revision);
+        });
+      };
+      if (since === undefined) snapshotThenWatch();
+      else watchAfter(since);
+      return () => {
+        done = true;
+        cancel?.();
+      };
+    });
+
+  return {
+    scheme: "etcd",
+    scheduler: asyncScheduler,
+    watch,
+    grant: (ttlSeconds) =>
+      fromTaskEither(EtcdLease.grant(client, ttlSeconds, deadlineMs)).pipe(
+        map((lease) => {
+          leases.add(lease);
+          lease.lost$.subscribe({ complete: () => leases.delete(lease) });
+          return lease;
+        }),
+      ),
+    delete: (key) =>
+      fromTaskEither(
+        TE.tryCatch(
+          async () => {
+            await withDeadline("delete", deadlineMs, client.delete().key(key).options(deadline()).exec());
+          },
+          etcdError("delete", key),
+        ),
+      ),
+    close: async () => {
+      hub.close();
+      // Core revoked every registration already; whatever is left must not keep the process alive.
+      for (const lease of leases) lease.release();
+      leases.clear();
+    },
+  };
+};

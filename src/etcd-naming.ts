@@ -1,0 +1,50 @@
+import type { Etcd3 } from "etcd3";
+import { etcdBackend, type WatchHubOptions } from "./backends/etcd/index.js";
+import { createNaming, type BackoffOptions } from "./core/index.js";
+import type { Naming } from "./naming.js";
+import { buildOptions, type BuildOptions } from "./operators/build-options.js";
+
+export interface EtcdNamingOptions {
+  /** The key prefix: keys are `/<prefix>/<appid>/<hostname>`. Default "kratos_etcd" (Kratos v1). */
+  readonly prefix?: string;
+  /** Lease TTL of registrations, in seconds. Default 30. */
+  readonly ttlSeconds?: number;
+  /** How long an app's watch outlives its last subscriber, in ms. Default 5,000. */
+  readonly lingerMs?: number;
+  /** The deadline of each etcd call, in ms. Default 5,000. */
+  readonly requestTimeoutMs?: number;
+  /** Backoff of watch and registration retries. Default 100 ms doubling to 5 s, jittered. */
+  readonly backoff?: BackoffOptions;
+  /** Tuning of the shared watch stream (reconnect backoff, hung-stream probe). */
+  readonly watch?: WatchHubOptions;
+}
+
+/**
+ * A Naming on etcd, wire-compatible with Kratos v1: keys `/<prefix>/<appid>/<hostname>`, values
+ * in Kratos' JSON, registrations under leases.
+ *
+ * The client is the caller's: `naming.close()` cancels every watch and revokes every lease, and
+ * then the caller closes the client. `etcdClientOptions()` gives options that suit rxnaming.
+ *
+ * @example
+ * const client = new Etcd3(etcdClientOptions({ hosts: "http://127.0.0.1:2379" }));
+ * const naming = etcdNaming(client, { ttlSeconds: 10 });
+ * naming.build("demo.service").instances$.subscribe((info) => console.log(info.instances));
+ * // ...
+ * await naming.close();
+ * client.close();
+ */
+export const etcdNaming = (client: Etcd3, options: EtcdNamingOptions = {}): Naming =>
+  createNaming<BuildOptions>(
+    etcdBackend(client, {
+      ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
+      ...(options.watch && { watch: options.watch }),
+    }),
+    {
+      prefix: options.prefix ?? "kratos_etcd",
+      pipeline: buildOptions,
+      ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
+      ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
+      ...(options.backoff && { backoff: options.backoff }),
+    },
+  );
