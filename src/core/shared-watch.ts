@@ -62,7 +62,8 @@ export const sharedWatch = (options: SharedWatchOptions, appId: string): Observa
       connector: () => new ReplaySubject<InstancesInfo>(1),
       resetOnError: true,
       resetOnComplete: true,
-      resetOnRefCountZero: () => timer(options.lingerMs, backend.scheduler),
+      // Once closed, no linger: a timer left running would keep the process alive for nothing.
+      resetOnRefCountZero: () => timer(options.lingerMs, backend.scheduler).pipe(takeUntil(options.closed$)),
     }),
   );
 };
