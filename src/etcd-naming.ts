@@ -13,7 +13,7 @@ export interface EtcdNamingOptions {
   readonly lingerMs?: number;
   /** The deadline of each etcd call, in ms. Default 5,000. */
   readonly requestTimeoutMs?: number;
-  /** Backoff of watch and registration retries. Default 100 ms doubling to 5 s, jittered. */
+  /** Backoff of watch and registration retries. Default 100 ms doubling to 1 s, jittered. */
   readonly backoff?: BackoffOptions;
   /** Tuning of the shared watch stream (reconnect backoff, hung-stream probe). */
   readonly watch?: WatchHubOptions;

@@ -3,7 +3,10 @@ import { timer, type Observable, type SchedulerLike } from "rxjs";
 export interface BackoffOptions {
   /** The first delay, in ms. Default 100. */
   readonly initialMs?: number;
-  /** The cap, in ms. Default 5,000. */
+  /**
+   * The cap, in ms. Default 1,000: a registration whose lease was lost must be back within a
+   * second or two of the backend returning, and jitter already spreads a crowd of clients.
+   */
   readonly maxMs?: number;
 }
 
@@ -14,7 +17,7 @@ export interface BackoffOptions {
  * firing at once in a loop, as a naive "on lost, re-grant" does (ETCD3-NOTES trap 7).
  */
 export const backoffDelay =
-  ({ initialMs = 100, maxMs = 5_000 }: BackoffOptions = {}, random: () => number = Math.random) =>
+  ({ initialMs = 100, maxMs = 1_000 }: BackoffOptions = {}, random: () => number = Math.random) =>
   (attempt: number): number => {
     const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
     return Math.round(ceiling / 2 + (random() * ceiling) / 2);

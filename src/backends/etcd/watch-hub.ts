@@ -206,7 +206,9 @@ export class WatchHub {
     if (this.closed || this.entries.size === 0) return;
     const error = etcdError("watch stream")(err);
     for (const entry of [...this.entries.values()]) entry.handlers.fault(error);
-    this.scheduleReconnect();
+    // A stream refused for an expired token would be re-made with the same token: refresh it first.
+    if (/auth token/i.test(error.message)) this.refreshThenReconnect();
+    else this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
@@ -224,6 +226,10 @@ export class WatchHub {
   private refreshAndReconnect(stream: Stream): void {
     if (stream !== this.stream) return;
     this.teardown();
+    this.refreshThenReconnect();
+  }
+
+  private refreshThenReconnect(): void {
     const refresh = this.options.refreshAuth?.() ?? Promise.resolve();
     refresh.catch(() => undefined).finally(() => this.scheduleReconnect());
   }
