@@ -31,7 +31,7 @@ const rooms = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp*/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,25 +1,14 @@
 import { Observable } from "rxjs";
-import { TestScheduler } from "rxjs/testing";
-import { expect } from "vitest";
+import type { TestScheduler } from "rxjs/testing";
 import { memoryBackend, MemoryLink, MemoryStore } from "../src/backends/memory/index.js";
 import { createNaming } from "../src/core/index.js";
-import { encodeInstance, instance, type Instance, type InstanceInput } from "../src/model/index.js";
+import { encodeInstance, type Instance, type InstanceInput } from "../src/model/index.js";
+import { inst } from "../test/fixtures.js";
 import type { Naming } from "../src/naming.js";
 import { buildOptions, type BuildOptions } from "../src/operators/build-options.js";
 import type { Backend } from "../src/port/index.js";
 
-/** A fresh TestScheduler whose assertions are vitest's deep equality. */
-export const testScheduler = (): TestScheduler =>
-  new TestScheduler((actual, expected) => {
-    expect(actual).toEqual(expected);
-  });
-
-/** A valid instance, or the test fails. */
-export const inst = (hostname: string, extra: InstanceInput = {}): Instance => {
-  const result = instance({ appId: "demo", hostname, addrs: [`grpc://10.0.0.1:9000`], lastTs: 1, ...extra });
-  if (result._tag === "Left") throw result.left;
-  return result.right;
-};
+export { inst, testScheduler } from "../test/fixtures.js";
 
 export const keyOf = (hostname: string, appId = "demo"): string => `/kratos_etcd/${appId}/${hostname}`;
 export const valueOf = (hostname: string, extra: InstanceInput = {}): string =>

@@ -1,29 +1,3 @@
-import * as E from "fp-ts/lib/Either.js";
-import { TestScheduler } from "rxjs/testing";
-import { expect } from "vitest";
-import {
-  instance,
-  instancesInfo,
-  type Instance,
-  type InstanceInput,
-  type InstancesInfo,
-} from "../../src/model/index.js";
-
-/** A fresh TestScheduler asserting with vitest's deep equality. */
-export const scheduler = (): TestScheduler =>
-  new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-export const inst = (hostname: string, fields: InstanceInput = {}): Instance => {
-  const result = instance({
-    appId: "demo",
-    hostname,
-    addrs: [`grpc://${hostname}:9000`],
-    lastTs: 1,
-    ...fields,
-  });
-  if (E.isLeft(result)) throw result.left;
-  return result.right;
-};
-
-export const info = (instances: readonly Instance[], revision = "1"): InstancesInfo =>
-  instancesInfo("demo", instances, revision);
+// The marble tests share the unit tests' fixtures.
+export * from "../../test/balancers/fixtures.js";
+export { testScheduler as scheduler } from "../../test/fixtures.js";

@@ -1,30 +1,8 @@
-import * as E from "fp-ts/lib/Either.js";
 import * as O from "fp-ts/lib/Option.js";
 import { Subject, type Observable, type OperatorFunction } from "rxjs";
-import {
-  instance,
-  instancesInfo,
-  type Instance,
-  type InstanceInput,
-  type InstancesInfo,
-} from "../../src/model/index.js";
+import type { InstancesInfo } from "../../src/model/index.js";
+export { info, inst } from "../fixtures.js";
 import type { Pick, Picker, PickRequest } from "../../src/balancers/index.js";
-
-/** A valid instance of app "demo" (throws on invalid input: fixtures are programmer-made). */
-export const inst = (hostname: string, fields: InstanceInput = {}): Instance => {
-  const result = instance({
-    appId: "demo",
-    hostname,
-    addrs: [`grpc://${hostname}:9000`],
-    lastTs: 1,
-    ...fields,
-  });
-  if (E.isLeft(result)) throw result.left;
-  return result.right;
-};
-
-export const info = (instances: readonly Instance[], revision = "1"): InstancesInfo =>
-  instancesInfo("demo", instances, revision);
 
 /** Feeds sets into a balancer by hand and keeps its latest picker. */
 export const drive = (operator: OperatorFunction<InstancesInfo, Picker>) => {

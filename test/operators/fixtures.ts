@@ -1,28 +1,6 @@
-import * as E from "fp-ts/lib/Either.js";
 import { of, type Observable } from "rxjs";
-import {
-  instance,
-  instancesInfo,
-  type Instance,
-  type InstanceInput,
-  type InstancesInfo,
-} from "../../src/model/index.js";
-
-/** A valid instance of app "demo" (throws on invalid input: fixtures are programmer-made). */
-export const inst = (hostname: string, fields: InstanceInput = {}): Instance => {
-  const result = instance({
-    appId: "demo",
-    hostname,
-    addrs: [`grpc://${hostname}:9000`],
-    lastTs: 1,
-    ...fields,
-  });
-  if (E.isLeft(result)) throw result.left;
-  return result.right;
-};
-
-export const info = (instances: readonly Instance[], revision = "1"): InstancesInfo =>
-  instancesInfo("demo", instances, revision);
+import type { InstancesInfo } from "../../src/model/index.js";
+export { info, inst } from "../fixtures.js";
 
 /** Everything a synchronous stream emits. */
 export const collect = <T>(source: Observable<T>): T[] => {
