@@ -45,7 +45,7 @@ export interface CoreNamingOptions<O> {
   /** Turns build options into the pipeline of a resolver; undefined for none. */
   readonly pipeline?: (options: O) => MonoTypeOperatorFunction<InstancesInfo> | undefined;
   readonly backoff?: BackoffOptions;
-  /** The longest `close()` waits for revocations. Default 2,000 ms. */
+  /** The longest `close()` waits for revocations. Default 1,500 ms, so that `close()` returns within 2 s. */
   readonly closeTimeoutMs?: number;
 }
 
@@ -92,7 +92,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
     const done = lastValueFrom(
       teardown.pipe(
         defaultIfEmpty(undefined),
-        timeout({ first: options.closeTimeoutMs ?? 2_000 }),
+        timeout({ first: options.closeTimeoutMs ?? 1_500 }),
         catchError(() => of(undefined)),
       ),
     );

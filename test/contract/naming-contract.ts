@@ -75,6 +75,13 @@ export const namingContract = (backendName: string, makeWorld: () => Promise<Con
       const sub = events$.subscribe((e) => events.push(e));
       const seen = await until(consumer.instances$, (h) => h.includes("host-1"));
       expect(seen.instances[0]).toMatchObject({ appId: app, hostname: "host-1", zone: "z1", status: 1 });
+      // The put's answer may come after the watch event that it caused.
+      await firstValueFrom(
+        timer(0, 5).pipe(
+          filter(() => events.length > 0),
+          timeout(WAIT),
+        ),
+      );
       expect(events[0]).toMatchObject({ type: "registered", key: `/kratos_etcd/${app}/host-1` });
       sub.unsubscribe();
       const started = Date.now();

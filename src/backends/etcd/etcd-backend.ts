@@ -1,6 +1,6 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Etcd3 } from "etcd3";
-import { asyncScheduler, map, Observable } from "rxjs";
+import { asyncScheduler, Observable } from "rxjs";
 import {
   fromTaskEither,
   type Backend,
@@ -10,6 +10,8 @@ import {
 } from "../../port/index.js";
 import { etcdError, withDeadline } from "./etcd-errors.js";
 import { EtcdLease } from "./etcd-lease.js";
+import { KeepAliveHub } from "./keepalive-hub.js";
+import { Suspects } from "./streams.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 
 export interface EtcdBackendOptions {
@@ -20,13 +22,15 @@ export interface EtcdBackendOptions {
 
 /**
  * The etcd backend: range reads with their header revision, one shared watch stream
- * ({@link WatchHub}), leases through the `etcd3` client. Every Promise of the client enters
+ * ({@link WatchHub}), leases kept alive over one shared stream ({@link KeepAliveHub}). Every Promise of the client enters
  * through `TE.tryCatch` here, with a deadline, and no rejection escapes.
  */
 export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Backend => {
   const deadlineMs = options.requestTimeoutMs ?? 5_000;
   const deadline = (): { deadline: Date } => ({ deadline: new Date(Date.now() + deadlineMs) });
-  const leases = new Set<EtcdLease>();
+  // One view of which members are hung or unreachable, for both streams.
+  const suspects = new Suspects();
+  const keepAlive = new KeepAliveHub(client, { suspects });
 
   const range = (
     prefix: string,
@@ -45,6 +49,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
 
   const hub = new WatchHub(client, {
     ...options.watch,
+    suspects,
     // Any unary call re-authenticates when the token has expired.
     refreshAuth: async () => {
       await client
@@ -92,14 +97,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     scheme: "etcd",
     scheduler: asyncScheduler,
     watch,
-    grant: (ttlSeconds) =>
-      fromTaskEither(EtcdLease.grant(client, ttlSeconds, deadlineMs)).pipe(
-        map((lease) => {
-          leases.add(lease);
-          lease.lost$.subscribe({ complete: () => leases.delete(lease) });
-          return lease;
-        }),
-      ),
+    grant: (ttlSeconds) => fromTaskEither(EtcdLease.grant(client, keepAlive, ttlSeconds, deadlineMs)),
     delete: (key) =>
       fromTaskEither(
         TE.tryCatch(
@@ -110,10 +108,9 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
         ),
       ),
     close: async () => {
+      // Core revoked every registration already; what is left must not keep the process alive.
       hub.close();
-      // Core revoked every registration already; whatever is left must not keep the process alive.
-      for (const lease of leases) lease.release();
-      leases.clear();
+      keepAlive.close();
     },
   };
 };

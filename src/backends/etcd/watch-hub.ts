@@ -1,4 +1,5 @@
-import type { Etcd3, IWatchResponse } from "etcd3";
+import type { Etcd3, IWatchRequest, IWatchResponse } from "etcd3";
+import { openStream, quietlyClose, quietlyWrite, Suspects, type DuplexStream } from "./streams.js";
 import { backendError, type NamingError } from "../../model/index.js";
 import { compareRevision, type KeyChange, type Revision } from "../../port/index.js";
 import { etcdError } from "./etcd-errors.js";
@@ -24,9 +25,11 @@ export interface WatchHubOptions {
   readonly hungMs?: number;
   /** Called after a watch was refused for an invalid auth token, before the stream is re-made. */
   readonly refreshAuth?: () => Promise<void>;
+  /** Members seen hung or unreachable, shared with the backend's other streams. */
+  readonly suspects?: Suspects;
 }
 
-type Stream = Awaited<ReturnType<Etcd3["watchClient"]["watch"]>>;
+type Stream = DuplexStream<IWatchRequest, IWatchResponse>;
 
 interface Entry {
   readonly id: number;
@@ -69,9 +72,14 @@ const next = (revision: Revision): string => (BigInt(revision) + 1n).toString();
  */
 export class WatchHub {
   private stream: Stream | undefined;
+  /** The member the stream runs to. */
+  private host: string | undefined;
+  private readonly suspects: Suspects;
   private connecting = false;
   private readonly entries = new Map<number, Entry>();
   private nextId = 1;
+  /** Creates sent and not yet answered, oldest first: etcd answers them in order. */
+  private pendingCreates: number[] = [];
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private probeTimer: ReturnType<typeof setInterval> | undefined;
@@ -81,7 +89,9 @@ export class WatchHub {
   constructor(
     private readonly client: Etcd3,
     private readonly options: WatchHubOptions = {},
-  ) {}
+  ) {
+    this.suspects = options.suspects ?? new Suspects();
+  }
 
   /** How many watches are open on the hub. */
   get size(): number {
@@ -107,18 +117,31 @@ export class WatchHub {
   private connect(): void {
     if (this.connecting || this.stream !== undefined || this.closed || this.entries.size === 0) return;
     this.connecting = true;
-    this.client.watchClient.watch().then(
-      (stream) => {
+    // "hasleader": etcd ends the stream when its member loses the raft leader, as Go's
+    // clientv3.WithRequireLeader asks. Without it, a member cut off from quorum keeps the stream
+    // open and answers progress requests itself: the watch would go silent with nothing said.
+    openStream<Stream>(
+      this.client,
+      {
+        service: "Watch",
+        method: "watch",
+        metadata: { hasleader: "true" },
+        fallback: () => this.client.watchClient.watch(),
+      },
+      this.suspects,
+    ).then(
+      ({ stream, host }) => {
         this.connecting = false;
         if (this.closed || this.entries.size === 0) {
-          endQuietly(stream);
+          quietlyClose(stream);
           return;
         }
         this.stream = stream;
+        this.host = host;
         this.lastHeard = Date.now();
         stream
           .on("data", (res: IWatchResponse) => this.onResponse(stream, res))
-          .on("error", (err: unknown) => this.onBroken(stream, err))
+          .on("error", (err: Error) => this.onBroken(stream, err))
           .on("end", () => this.onBroken(stream, new Error("watch stream ended")));
         for (const entry of this.entries.values()) this.create(stream, entry);
         this.startProbe(stream);
@@ -132,7 +155,8 @@ export class WatchHub {
 
   private create(stream: Stream, entry: Entry): void {
     const key = Buffer.from(entry.prefix);
-    stream.write({
+    this.pendingCreates.push(entry.id);
+    quietlyWrite(stream, {
       create_request: {
         key,
         range_end: rangeEnd(key),
@@ -152,14 +176,21 @@ export class WatchHub {
       this.teardown();
       return;
     }
-    stream.write({ cancel_request: { watch_id: entry.id } });
+    quietlyWrite(stream, { cancel_request: { watch_id: entry.id } });
   }
 
   private onResponse(stream: Stream, res: IWatchResponse): void {
     if (stream !== this.stream) return;
     this.lastHeard = Date.now();
     this.attempt = 0;
-    const entry = this.entries.get(Number(res.watch_id));
+    let id = Number(res.watch_id);
+    if (res.created) {
+      // A refused create (permission denied, expired token) is answered with watch_id -1, not
+      // with ours: it belongs to the oldest create still waiting for its answer.
+      if (id === -1) id = this.pendingCreates.shift() ?? -1;
+      else this.pendingCreates = this.pendingCreates.filter((p) => p !== id);
+    }
+    const entry = this.entries.get(id);
     if (entry === undefined) return; // a progress answer (watch_id -1), or a watch we cancelled
     if (res.canceled) {
       this.entries.delete(entry.id);
@@ -202,6 +233,7 @@ export class WatchHub {
 
   private onBroken(stream: Stream | undefined, err: unknown): void {
     if (stream !== undefined && stream !== this.stream) return;
+    this.suspects.mark(this.host);
     this.teardown();
     if (this.closed || this.entries.size === 0) return;
     const error = etcdError("watch stream")(err);
@@ -220,7 +252,8 @@ export class WatchHub {
       this.reconnectTimer = undefined;
       this.connect();
     }, delay);
-    this.reconnectTimer.unref();
+    // Not unref'd: an open watch keeps the process alive while etcd is away, as its stream does
+    // while etcd is up. A process that only watches must not exit because etcd died.
   }
 
   private refreshAndReconnect(stream: Stream): void {
@@ -246,13 +279,13 @@ export class WatchHub {
         );
         return;
       }
-      stream.write({ progress_request: {} });
+      quietlyWrite(stream, { progress_request: {} });
     }, probeMs);
-    this.probeTimer.unref();
   }
 
   /** Drops the current stream, if any, without letting the client count it as a failure. */
   private teardown(): void {
+    this.pendingCreates = [];
     if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
     this.probeTimer = undefined;
     if (this.reconnectTimer !== undefined && this.closed) {
@@ -261,17 +294,7 @@ export class WatchHub {
     }
     const stream = this.stream;
     this.stream = undefined;
-    if (stream !== undefined) endQuietly(stream);
+    this.host = undefined;
+    if (stream !== undefined) quietlyClose(stream);
   }
 }
-
-/** Half-closes, then cancels: `writable` is false by the time the cancel error fires. */
-const endQuietly = (stream: Stream): void => {
-  stream.on("error", () => undefined);
-  try {
-    stream.end();
-  } catch {
-    // already ended
-  }
-  stream.cancel();
-};

@@ -1,0 +1,140 @@
+// Issue 4, item 8: a hung etcd (SIGSTOP). Watches and keep-alives notice within 10 s; with a cluster
+// they move to another member; a single member is recovered from after SIGCONT.
+import type { Subscription } from "rxjs";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RegistrationEvent } from "../../src/index.js";
+import { startCluster, startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
+import {
+  converged,
+  ErrorLog,
+  EtcdWorld,
+  freshApp,
+  inst,
+  keyOf,
+  memberWith,
+  putInstance,
+  Recorder,
+} from "./support.js";
+
+useHarnessCleanup("each");
+
+describe("hung etcd (SIGSTOP)", () => {
+  let world: EtcdWorld | undefined;
+  afterEach(async () => {
+    await world?.dispose();
+    world = undefined;
+  });
+
+  it("single member: noticed within 10 s, recovered after SIGCONT", async () => {
+    const etcd = await startEtcd();
+    world = new EtcdWorld(() => etcd.clientOptions());
+    const app = freshApp("hung1");
+    const naming = world.naming({ ttlSeconds: 5 });
+    const errors = new ErrorLog(naming);
+    const recorder = new Recorder(naming.build(app).instances$);
+    const events: RegistrationEvent[] = [];
+    const regErrors: unknown[] = [];
+    const sub: Subscription = naming.register(inst(app, "h1")).subscribe({
+      next: (e) => events.push(e),
+      error: (e: unknown) => regErrors.push(e),
+    });
+    try {
+      await recorder.until((h) => h.includes("h1"));
+      const pausedAt = Date.now();
+      etcd.pause();
+      const noticed = await errors.first(pausedAt, (e) => e._tag === "Backend", 10_000, "the hang noticed");
+      const noticedIn = noticed.at - pausedAt;
+      expect(noticedIn).toBeLessThan(10_000);
+      etcd.resume();
+      const resumedAt = Date.now();
+      // The watch works again: a put made now is seen.
+      const admin = world.client();
+      await putInstance(admin, app, "h2", "v1");
+      await recorder.until((h) => h.includes("h2"), 5_000, "a put after SIGCONT");
+      const watchBackIn = Date.now() - resumedAt;
+      // The registration is there (kept, or re-granted if etcd expired it on waking up).
+      await waitFor(async () => (await world!.get(keyOf(app, "h1"))) !== undefined, {
+        timeoutMs: 5_000,
+        message: "h1 in etcd after SIGCONT",
+      });
+      await converged(world.admin, app, [recorder], 5_000);
+      expect(regErrors).toEqual([]);
+      expect(recorder.errors).toEqual([]);
+      console.info(
+        `[hung single] noticed ${noticedIn} ms after SIGSTOP (${noticed.error.message}); watch back ` +
+          `${watchBackIn} ms after SIGCONT; registration events ${events.map((e) => e.type).join(",")}`,
+      );
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  const clusterScenario = async (hang: "Watch" | "LeaseKeepAlive"): Promise<void> => {
+    const cluster = await startCluster(3);
+    const proxies = await Promise.all(cluster.members.map((m) => startProxy(m)));
+    world = new EtcdWorld(() => cluster.clientOptions());
+    const app = freshApp("hung3");
+    const naming = world.naming({ ttlSeconds: 10 }, world.client({ hosts: proxies.map((p) => p.endpoint) }));
+    const errors = new ErrorLog(naming);
+    const recorder = new Recorder(naming.build(app).instances$);
+    const events: (RegistrationEvent & { at: number })[] = [];
+    const regErrors: unknown[] = [];
+    const sub: Subscription = naming.register(inst(app, "h1")).subscribe({
+      next: (e) => events.push({ ...e, at: Date.now() }),
+      error: (e: unknown) => regErrors.push(e),
+    });
+    try {
+      await recorder.until((h) => h.includes("h1"));
+      await new Promise((r) => setTimeout(r, 500));
+      // Hang the member that carries the client's watch stream, or its lease keep-alive stream (this
+      // client is the only one with either).
+      const watchIndex = await memberWith(cluster.members, "Watch");
+      const keepAliveIndex = await memberWith(cluster.members, "LeaseKeepAlive");
+      const leader = await cluster.leader();
+      const victim = cluster.member(hang === "Watch" ? watchIndex : keepAliveIndex);
+      const pausedAt = Date.now();
+      victim.pause();
+      let noticedIn = -1;
+      let noticedBy = "";
+      if (victim === cluster.member(watchIndex)) {
+        // The watch stream has to notice, and say so on errors$.
+        const noticed = await errors.first(pausedAt, (e) => e._tag === "Backend", 10_000, "the hang noticed");
+        noticedIn = noticed.at - pausedAt;
+        noticedBy = noticed.error.message;
+      }
+      // Through the other members: a put made after the hang reaches the watch.
+      const direct = world.client({
+        hosts: cluster.members.filter((m) => m !== victim).map((m) => m.endpoint),
+      });
+      await putInstance(direct, app, "h2", "v1");
+      await recorder.until((h) => h.includes("h2"), 12_000, "a put after the hang");
+      const watchMovedIn = Date.now() - pausedAt;
+      // Keep-alives moved too: after more than the TTL since the hang, the lease is still alive.
+      await new Promise((r) => setTimeout(r, Math.max(0, 12_000 - (Date.now() - pausedAt))));
+      const value = await direct.get(keyOf(app, "h1")).exec();
+      const summary =
+        `[hung cluster, ${hang} member] paused ${victim.name} (${victim === leader ? "leader" : "follower"}; watch on ` +
+        `${cluster.member(watchIndex).name}, keep-alive on ${cluster.member(keepAliveIndex).name}); ` +
+        `errors$ noticed ${noticedIn} ms after SIGSTOP (${noticedBy}); watch saw a new put ${watchMovedIn} ms ` +
+        `after SIGSTOP; registration events ${events.map((e) => `${e.type}@${e.at - pausedAt}`).join(",")}; ` +
+        `key ${value.kvs.length === 1 ? "alive" : "gone"} at ${Date.now() - pausedAt} ms`;
+      console.info(summary);
+      expect(value.kvs).toHaveLength(1);
+      expect(events.filter((e) => e.type === "lost")).toEqual([]);
+      expect(regErrors).toEqual([]);
+      expect(recorder.errors).toEqual([]);
+      victim.resume();
+    } finally {
+      sub.unsubscribe();
+      for (const m of cluster.members) m.resume();
+    }
+  };
+
+  it("cluster, the watch's member hung: noticed within 10 s, the watch moves to another member", async () => {
+    await clusterScenario("Watch");
+  });
+
+  it("cluster, the keep-alive's member hung: keep-alives move on before the lease expires", async () => {
+    await clusterScenario("LeaseKeepAlive");
+  });
+});
