@@ -47,11 +47,12 @@ export const sharedWatch = (options: SharedWatchOptions, appId: string): Observa
     return defer(() => backend.watch(prefix, set.revision)).pipe(
       map(apply),
       retry({
-        delay: retryDelay(
-          backend.scheduler,
-          (e: unknown) => report(toNamingError("watch")(e)),
-          options.backoff,
-        ),
+        delay: (e: unknown, attempt) => {
+          const error = toNamingError("watch")(e);
+          // Access denied will not cure itself soon: retry it slowly rather than flood errors$.
+          const backoff = error.recoverable ? options.backoff : { initialMs: 1_000, maxMs: 30_000 };
+          return retryDelay(backend.scheduler, report, backoff)(error, attempt);
+        },
         resetOnSuccess: true,
       }),
       filter((info): info is InstancesInfo => info !== undefined),
