@@ -72,7 +72,9 @@ export class AppSet {
       this.entries.set(hostname, entry);
       sorted.push(entry.instance);
     }
-    sorted.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+    // etcd's range comes sorted by key, which is hostname order: sort only when it is not.
+    if (!isSorted(sorted))
+      sorted.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
     this.list = InstanceList.fromSorted(sorted);
     return this.info();
   }
@@ -153,3 +155,9 @@ export class AppSet {
     return { raw, instance };
   }
 }
+
+const isSorted = (instances: readonly Instance[]): boolean => {
+  for (let i = 1; i < instances.length; i++)
+    if (instances[i - 1]!.hostname >= instances[i]!.hostname) return false;
+  return true;
+};

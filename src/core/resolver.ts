@@ -1,6 +1,7 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import {
   firstValueFrom,
+  identity,
   map,
   ReplaySubject,
   share,
@@ -43,14 +44,13 @@ export const resolver = (
   const problem = nameProblem(appId);
   if (problem !== undefined) return invalidResolver(appId, invalidInstance("appId", problem));
   const closed = new ReplaySubject<void>(1);
-  const source = shared(appId).pipe(takeUntil(closed));
-  const instances$ =
-    pipeline === undefined
-      ? source
-      : source.pipe(
-          pipeline,
-          share({ connector: () => new ReplaySubject<InstancesInfo>(1), resetOnRefCountZero: true }),
-        );
+  // takeUntil before the share, not after: after it, every subscriber would pay for its own
+  // takeUntil and its own subscription to `closed` (twice the heap of a bare subscriber).
+  const instances$ = shared(appId).pipe(
+    takeUntil(closed),
+    pipeline ?? identity,
+    share({ connector: () => new ReplaySubject<InstancesInfo>(1), resetOnRefCountZero: true }),
+  );
   return {
     appId,
     instances$,

@@ -1,7 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { freezeInstance, type Instance } from "./instance.js";
+import type { Instance } from "./instance.js";
 import { decodeError, type NamingError } from "./naming-error.js";
 import { validateInstance } from "./validate.js";
 
@@ -87,6 +87,66 @@ export interface KeyContext {
 }
 
 /**
+ * The fast path of decoding: the same rules as {@link InstanceFromKratosJson}, checked with
+ * `typeof` on the object JSON.parse made, building the instance without intermediate copies.
+ * Returns undefined for anything it does not accept; the io-ts codec then says why, field by
+ * field. (Decoding 10,000 instances on a cold start is what this saves: io-ts' combinators cost
+ * more than JSON.parse itself.)
+ */
+const fromKratosJson = (
+  j: Record<string, unknown>,
+): { -readonly [K in keyof Instance]: Instance[K] } | undefined => {
+  const { region = "", zone = "", env = "", appid = "", hostname = "", version = "" } = j;
+  const { addrs = null, metadata = null, latest_timestamp = 0, status = 0 } = j;
+  if (
+    typeof region !== "string" ||
+    typeof zone !== "string" ||
+    typeof env !== "string" ||
+    typeof appid !== "string" ||
+    typeof hostname !== "string" ||
+    typeof version !== "string" ||
+    typeof latest_timestamp !== "number" ||
+    typeof status !== "number"
+  ) {
+    return undefined;
+  }
+  if (addrs !== null && !(Array.isArray(addrs) && addrs.every((a) => typeof a === "string")))
+    return undefined;
+  if (metadata !== null) {
+    if (typeof metadata !== "object" || Array.isArray(metadata)) return undefined;
+    for (const v of Object.values(metadata)) if (typeof v !== "string") return undefined;
+  }
+  return {
+    region,
+    zone,
+    env,
+    appId: appid,
+    hostname,
+    addrs: (addrs ?? []) as string[],
+    version,
+    lastTs: latest_timestamp,
+    metadata: (metadata ?? {}) as Record<string, string>,
+    status,
+  };
+};
+
+const describeErrors =
+  (key: string) =>
+  (errors: t.Errors): NamingError => {
+    const first = errors[0];
+    const path = first?.context
+      .map((entry) => entry.key)
+      .filter((k) => k !== "" && !/^\d+$/.test(k))
+      .join(".");
+    const got = first === undefined ? "" : `, got ${JSON.stringify(first.value)}`;
+    return decodeError(
+      key,
+      `field "${path}" must be ${first?.context[first.context.length - 1]?.type.name ?? "valid"}${got}`,
+      path,
+    );
+  };
+
+/**
  * Decodes the value stored at a key. Never throws: malformed JSON, wrong field types, a value
  * whose appid or hostname contradicts its key, and a value that is not a valid instance are all
  * a `Decode` error naming the key (and the field, where there is one).
@@ -111,45 +171,38 @@ export const decodeInstance =
         ),
       );
     }
-    return pipe(
-      InstanceFromKratosJson.decode(json),
-      E.mapLeft((errors) => {
-        const first = errors[0];
-        const path = first?.context
-          .map((entry) => entry.key)
-          .filter((k) => k !== "" && !/^\d+$/.test(k))
-          .join(".");
-        const got = first === undefined ? "" : `, got ${JSON.stringify(first.value)}`;
-        return decodeError(
-          ctx.key,
-          `field "${path}" must be ${first?.context[first.context.length - 1]?.type.name ?? "valid"}${got}`,
-          path,
-        );
-      }),
-      E.chain((i) => {
-        const withKey = {
-          ...i,
-          appId: i.appId === "" ? ctx.appId : i.appId,
-          hostname: i.hostname === "" ? ctx.hostname : i.hostname,
-        };
-        if (withKey.appId !== ctx.appId) {
-          return E.left(
-            decodeError(ctx.key, `appid "${withKey.appId}" does not match the key's "${ctx.appId}"`, "appid"),
-          );
-        }
-        if (withKey.hostname !== ctx.hostname) {
-          return E.left(
-            decodeError(
-              ctx.key,
-              `hostname "${withKey.hostname}" does not match the key's "${ctx.hostname}"`,
-              "hostname",
-            ),
-          );
-        }
-        return pipe(
-          validateInstance(ctx.key)(withKey),
-          E.bimap((err) => decodeError(ctx.key, err.message, err.field), freezeInstance),
-        );
-      }),
-    );
+    const fast = fromKratosJson(json as Record<string, unknown>);
+    if (fast === undefined) {
+      return pipe(
+        InstanceFromKratosJson.decode(json),
+        E.mapLeft(describeErrors(ctx.key)),
+        E.chain((i) => checkAgainstKey(ctx, { ...i })),
+      );
+    }
+    return checkAgainstKey(ctx, fast);
   };
+
+/** Fills appid and hostname from the key, checks that they match it, validates, freezes. */
+const checkAgainstKey = (
+  ctx: KeyContext,
+  i: { -readonly [K in keyof Instance]: Instance[K] },
+): E.Either<NamingError, Instance> => {
+  if (i.appId === "") i.appId = ctx.appId;
+  if (i.hostname === "") i.hostname = ctx.hostname;
+  if (i.appId !== ctx.appId) {
+    return E.left(
+      decodeError(ctx.key, `appid "${i.appId}" does not match the key's "${ctx.appId}"`, "appid"),
+    );
+  }
+  if (i.hostname !== ctx.hostname) {
+    return E.left(
+      decodeError(ctx.key, `hostname "${i.hostname}" does not match the key's "${ctx.hostname}"`, "hostname"),
+    );
+  }
+  const valid = validateInstance(ctx.key)(i);
+  if (E.isLeft(valid)) return E.left(decodeError(ctx.key, valid.left.message, valid.left.field));
+  // Everything here was made by JSON.parse for this instance alone: freeze it in place, no copies.
+  Object.freeze(i.addrs);
+  Object.freeze(i.metadata);
+  return E.right(Object.freeze(i));
+};
