@@ -14,6 +14,7 @@ import {
   memberWith,
   putInstance,
   Recorder,
+  RegistrationLog,
 } from "./support.js";
 
 useHarnessCleanup("each");
@@ -32,12 +33,7 @@ describe("hung etcd (SIGSTOP)", () => {
     const naming = world.naming({ ttlSeconds: 5 });
     const errors = new ErrorLog(naming);
     const recorder = new Recorder(naming.build(app).instances$);
-    const events: RegistrationEvent[] = [];
-    const regErrors: unknown[] = [];
-    const sub: Subscription = naming.register(inst(app, "h1")).subscribe({
-      next: (e) => events.push(e),
-      error: (e: unknown) => regErrors.push(e),
-    });
+    const { events, errors: regErrors, sub } = new RegistrationLog(naming.register(inst(app, "h1")));
     try {
       await recorder.until((h) => h.includes("h1"));
       const pausedAt = Date.now();

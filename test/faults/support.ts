@@ -1,6 +1,12 @@
 import type { Etcd3 } from "etcd3";
 import type { Observable, Subscription } from "rxjs";
-import { encodeInstance, type InstancesInfo, type Naming, type NamingError } from "../../src/index.js";
+import {
+  encodeInstance,
+  type InstancesInfo,
+  type Naming,
+  type NamingError,
+  type RegistrationEvent,
+} from "../../src/index.js";
 import { inst } from "../contract/naming-contract.js";
 import { waitFor, type EtcdProcess } from "../harness/index.js";
 
@@ -93,6 +99,20 @@ export class Recorder {
 }
 
 /** Collects a naming's errors$ with the time each arrived. */
+/** A registration's events and errors, as they come. */
+export class RegistrationLog {
+  readonly events: RegistrationEvent[] = [];
+  readonly errors: unknown[] = [];
+  readonly sub: Subscription;
+
+  constructor(events$: Observable<RegistrationEvent>) {
+    this.sub = events$.subscribe({
+      next: (e) => this.events.push(e),
+      error: (e: unknown) => this.errors.push(e),
+    });
+  }
+}
+
 export class ErrorLog {
   readonly entries: { at: number; error: NamingError }[] = [];
   private readonly sub: Subscription;

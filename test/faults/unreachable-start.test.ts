@@ -1,10 +1,8 @@
 // Issue 4, item 5: register and instances$ started while etcd is not running yet: they report on
 // errors$, retry with capped, jittered backoff (no spinning), and work as soon as etcd is up.
-import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RegistrationEvent } from "../../src/index.js";
 import { prepareEtcd, useHarnessCleanup, waitFor } from "../harness/index.js";
-import { ErrorLog, EtcdWorld, freshApp, inst, putInstance, Recorder } from "./support.js";
+import { ErrorLog, EtcdWorld, freshApp, inst, putInstance, Recorder, RegistrationLog } from "./support.js";
 
 useHarnessCleanup();
 
@@ -22,12 +20,7 @@ describe("etcd unreachable at start", () => {
     const naming = world.naming({ ttlSeconds: 3 });
     const errors = new ErrorLog(naming);
     const recorder = new Recorder(naming.build(app).instances$);
-    const events: RegistrationEvent[] = [];
-    const regErrors: unknown[] = [];
-    const sub: Subscription = naming.register(inst(app, "h1")).subscribe({
-      next: (e) => events.push(e),
-      error: (e: unknown) => regErrors.push(e),
-    });
+    const { events, errors: regErrors, sub } = new RegistrationLog(naming.register(inst(app, "h1")));
     try {
       const startedAt = Date.now();
       const firstError = await errors.first(
