@@ -66,6 +66,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
   const report = (error: NamingError): void => errors.next(error);
   const closed$ = new AsyncSubject<void>();
   let closed = false;
+  let closing: Promise<void> | undefined;
   const watches = new Map<string, Observable<InstancesInfo>>();
   const held = new Set<string>();
   const pending = new Set<Promise<unknown>>();
@@ -100,6 +101,16 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
     void done.finally(() => pending.delete(done));
   };
 
+  const shutdown = async (): Promise<void> => {
+    closed = true;
+    // Completing closed$ ends every watch and registration; registrations revoke as they end.
+    closed$.next();
+    closed$.complete();
+    await Promise.all([...pending]);
+    await backend.close();
+    errors.complete();
+  };
+
   return {
     scheme: backend.scheme,
     errors$: errors.asObservable(),
@@ -122,15 +133,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
           ),
     build: (appId, buildOptions) =>
       resolver(appId, shared, buildOptions === undefined ? undefined : options.pipeline?.(buildOptions)),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      // Completing closed$ ends every watch and registration; registrations revoke as they end.
-      closed$.next();
-      closed$.complete();
-      await Promise.all([...pending]);
-      await backend.close();
-      errors.complete();
-    },
+    // Every caller of close() waits for the same shutdown, the second as long as the first.
+    close: () => (closing ??= shutdown()),
   };
 };
