@@ -30,7 +30,7 @@ interface Entry {
  *   is stale, and Kratos, which re-reads the whole set, would not list it either.
  */
 export class AppSet {
-  private readonly entries = new Map<string, Entry>();
+  private entries = new Map<string, Entry>();
   private list = InstanceList.empty;
   private applied: Revision | undefined;
 
@@ -51,6 +51,7 @@ export class AppSet {
     const first = this.applied === undefined;
     this.applied = revision;
     const next = new Map<string, Entry>();
+    const sorted: Instance[] = [];
     let changed = false;
     for (const { key, value } of kvs) {
       const hostname = this.hostnameOf(key);
@@ -60,18 +61,14 @@ export class AppSet {
       if (entry === undefined) continue;
       if (entry !== old && entry.instance !== old?.instance) changed = true;
       next.set(hostname, entry);
+      sorted.push(entry.instance);
     }
     if (!changed && next.size === this.entries.size && !first) {
       // Same hostnames with the same objects: nothing to emit. (Sizes equal and nothing new
       // means nothing left either.)
       return undefined;
     }
-    this.entries.clear();
-    const sorted: Instance[] = [];
-    for (const [hostname, entry] of next) {
-      this.entries.set(hostname, entry);
-      sorted.push(entry.instance);
-    }
+    this.entries = next;
     // etcd's range comes sorted by key, which is hostname order: sort only when it is not.
     if (!isSorted(sorted))
       sorted.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));

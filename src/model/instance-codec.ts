@@ -3,7 +3,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import type { Instance } from "./instance.js";
 import { decodeError, type NamingError } from "./naming-error.js";
-import { validateInstance } from "./validate.js";
+import { validateValues } from "./validate.js";
 
 /**
  * Kratos v1's JSON for `naming.Instance`, as Go's `encoding/json` really writes it: every field
@@ -199,7 +199,8 @@ const checkAgainstKey = (
       decodeError(ctx.key, `hostname "${i.hostname}" does not match the key's "${ctx.hostname}"`, "hostname"),
     );
   }
-  const valid = validateInstance(ctx.key)(i);
+  // The decoders checked every field's type; what is left is names, URLs and numbers.
+  const valid = validateValues(ctx.key)(i);
   if (E.isLeft(valid)) return E.left(decodeError(ctx.key, valid.left.message, valid.left.field));
   // Everything here was made by JSON.parse for this instance alone: freeze it in place, no copies.
   Object.freeze(i.addrs);
