@@ -1,4 +1,4 @@
-import { map, type Observable } from "rxjs";
+import { map, tap, type Observable } from "rxjs";
 import { describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/core/index.js";
 import { hosts, inst, keyOf, testScheduler, world } from "../support.js";
@@ -56,7 +56,17 @@ describe("register", () => {
       cold("1s x 5s y").subscribe((v) => (v === "x" ? link.cut() : link.restore()));
       // Cut at 1s, the lease expires at 3s; restored at 6s: the next keep-alive (at 7s) finds
       // the lease gone, reports lost, and a new lease is granted and the key written.
-      expectObservable(kinds(naming.register(inst("a"))), "^ 10s !").toBe("r 6999ms (lr)");
+      const events: RegistrationEvent[] = [];
+      const registration = naming.register(inst("a")).pipe(tap((e) => events.push(e)));
+      expectObservable(kinds(registration), "^ 10s !").toBe("r 6999ms (lr)");
+      scheduler.schedule(() => {
+        // Exactly the spec's shapes; the lease ids differ.
+        expect(events[1]).toEqual({ type: "lost", key: keyOf("a") });
+        expect(events[2]).toMatchObject({ type: "registered", key: keyOf("a") });
+        expect((events[2] as { leaseId: string }).leaseId).not.toBe(
+          (events[0] as { leaseId: string }).leaseId,
+        );
+      }, 9_000);
       expectObservable(consumer.build("demo").instances$.pipe(map(hosts)), "^ 9s !").toBe(
         "a 2999ms e 3999ms a",
         {

@@ -42,8 +42,11 @@ export type RegistrationEvent =
     }
   /** A new value of an `Observable<Instance>` was written under the same key and lease. */
   | { readonly type: "updated"; readonly key: string; readonly leaseId: string; readonly revision: Revision }
-  /** The lease was lost (the backend expired it): a new one is being granted. */
-  | { readonly type: "lost"; readonly key: string; readonly error: NamingError };
+  /**
+   * The lease was lost (the backend expired it): a new one is being granted. Exactly the spec's
+   * shape; the reason goes to the naming's `errors$`.
+   */
+  | { readonly type: "lost"; readonly key: string };
 
 /** An instance as the backend stores it. */
 interface Stored {
@@ -136,7 +139,7 @@ export const registration = (
             take(1),
             map((error): RegistrationEvent => {
               report(error);
-              return { type: "lost", key: key!, error };
+              return { type: "lost", key: key! };
             }),
           ),
         ).pipe(
