@@ -37,11 +37,11 @@ describe("register", () => {
     scheduler.run(({ expectObservable, cold }) => {
       const { naming, store, link } = world(scheduler, { ttlSeconds: 3 });
       const consumer = world(scheduler, { store }).naming;
-      // The registering client is cut off at 1s, just before its first keep-alive: the store
-      // expires the lease 3s after the grant, at 3s. The consumer, on its own line, sees it go.
+      // The registering client is cut off at 1s: the store stops hearing from it and expires the
+      // lease a TTL later, at 4s. The consumer, on its own line, sees the instance go.
       cold("1s x").subscribe(() => link.cut());
       expectObservable(kinds(naming.register(inst("a"))), "^ 5s !").toBe("r");
-      expectObservable(consumer.build("demo").instances$.pipe(map(hosts)), "^ 5s !").toBe("a 2999ms e", {
+      expectObservable(consumer.build("demo").instances$.pipe(map(hosts)), "^ 5s !").toBe("a 3999ms e", {
         a: "a",
         e: "",
       });
@@ -54,11 +54,11 @@ describe("register", () => {
       const { naming, store, link } = world(scheduler, { ttlSeconds: 3 });
       const consumer = world(scheduler, { store }).naming;
       cold("1s x 5s y").subscribe((v) => (v === "x" ? link.cut() : link.restore()));
-      // Cut at 1s, the lease expires at 3s; restored at 6s: the next keep-alive (at 7s) finds
-      // the lease gone, reports lost, and a new lease is granted and the key written.
+      // Cut at 1s, the lease expires at 4s; restored at 6s+1ms: the first keep-alive through finds
+      // the lease gone, reports lost, and a new lease is granted and the key written at once.
       const events: RegistrationEvent[] = [];
       const registration = naming.register(inst("a")).pipe(tap((e) => events.push(e)));
-      expectObservable(kinds(registration), "^ 10s !").toBe("r 6999ms (lr)");
+      expectObservable(kinds(registration), "^ 10s !").toBe("r 6000ms (lr)");
       scheduler.schedule(() => {
         // Exactly the spec's shapes; the lease ids differ.
         expect(events[1]).toEqual({ type: "lost", key: keyOf("a") });
@@ -68,7 +68,7 @@ describe("register", () => {
         );
       }, 9_000);
       expectObservable(consumer.build("demo").instances$.pipe(map(hosts)), "^ 9s !").toBe(
-        "a 2999ms e 3999ms a",
+        "a 3999ms e 2000ms a",
         {
           a: "a",
           e: "",
@@ -162,5 +162,22 @@ describe("register", () => {
         e: "",
       });
     });
+  });
+
+  it("leaves the scheduler nothing to run while registrations and watches are simply held", () => {
+    // Keep-alive ticks would make TestScheduler.run flush forever with a registration open.
+    const scheduler = testScheduler();
+    scheduler.maxFrames = 1_000_000;
+    const { naming, store } = world(scheduler, { ttlSeconds: 3 });
+    const held = naming.register(inst("a")).subscribe();
+    const watched = naming.build("demo").instances$.subscribe();
+    scheduler.flush();
+    expect(scheduler.actions).toHaveLength(0);
+    expect(store.get(keyOf("a"))).toBeDefined();
+    held.unsubscribe();
+    watched.unsubscribe();
+    scheduler.flush();
+    expect(scheduler.actions).toHaveLength(0);
+    expect(store.get(keyOf("a"))).toBeUndefined();
   });
 });

@@ -4,7 +4,6 @@ import {
   concat,
   defer,
   filter,
-  interval,
   map,
   merge,
   Observable,
@@ -101,7 +100,7 @@ export const memoryBackend = (
   const grant = (ttlSeconds: number): Observable<Lease> =>
     defer(() => {
       const id = call("lease grant", () => store.grant(ttlSeconds));
-      const lease = new MemoryLease(id, ttlSeconds, store, call, () => leases.delete(lease));
+      const lease = new MemoryLease(id, store, reachable$, call, () => leases.delete(lease));
       leases.add(lease);
       return of(lease);
     });
@@ -139,9 +138,11 @@ const batchesOf = (changes: readonly KeyChange[]): WatchMessage[] => {
 };
 
 /**
- * A lease in the memory store, kept alive every TTL/3 on the store's scheduler, as etcd clients do.
- * A keep-alive that finds the lease gone (it expired while the line was cut, or an admin revoked
- * it) reports it lost; one that cannot reach the store just tries again at the next tick.
+ * A lease in the memory store, held alive while this client's line to the store is up. When the
+ * line goes down, the store lets the lease run down from then; when it comes back, the client
+ * finds out at once whether the lease survived. (A real client keeps alive every TTL/3; the model
+ * leaves out the ticks, which would give a TestScheduler something to run forever.) A lease that
+ * expires or is revoked while the line is up is reported lost at once.
  */
 class MemoryLease implements Lease {
   readonly id: string;
@@ -149,22 +150,36 @@ class MemoryLease implements Lease {
   readonly lost$ = this.lost.asObservable();
   private readonly keepAlive: Subscription;
   private isLost = false;
+  private reachable = false;
 
   constructor(
     private readonly leaseId: number,
-    ttlSeconds: number,
     private readonly store: MemoryStore,
+    reachable$: Observable<boolean>,
     private readonly call: <A>(operation: string, f: () => A, key?: string) => A,
     private readonly onRelease: () => void,
   ) {
     this.id = String(leaseId);
-    this.keepAlive = interval((ttlSeconds * 1000) / 3, store.scheduler).subscribe(() => {
-      let alive: boolean;
-      try {
-        alive = call("lease keep-alive", () => store.keepAlive(leaseId));
-      } catch {
-        return; // unreachable: the store decides when the lease expires
-      }
+    this.keepAlive = merge(
+      reachable$.pipe(
+        map((up) => {
+          this.reachable = up;
+          if (!up) {
+            store.release(leaseId); // the store stops hearing from us
+            return true;
+          }
+          try {
+            return call("lease keep-alive", () => store.hold(leaseId));
+          } catch {
+            return true; // unreachable after all: the store decides when the lease expires
+          }
+        }),
+      ),
+      store.leaseDropped$.pipe(
+        filter((id) => id === leaseId && this.reachable),
+        map(() => false),
+      ),
+    ).subscribe((alive) => {
       if (!alive) this.markLost(`lease ${this.id} expired or was revoked`);
     });
   }
@@ -198,6 +213,7 @@ class MemoryLease implements Lease {
 
   release(): void {
     this.keepAlive.unsubscribe();
+    this.store.release(this.leaseId); // the client went away: the lease runs down
     this.onRelease();
   }
 

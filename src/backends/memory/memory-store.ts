@@ -12,7 +12,8 @@ interface StoredLease {
   readonly id: number;
   readonly ttlMs: number;
   readonly keys: Set<string>;
-  expiry: Subscription;
+  /** Pending while nobody keeps the lease alive; none while a connected client holds it. */
+  expiry: Subscription | undefined;
 }
 
 export interface MemoryStoreOptions {
@@ -58,6 +59,7 @@ export class MemoryStore {
   private nextLease = 1;
   private available = true;
   private readonly changes = new Subject<readonly KeyChange[]>();
+  private readonly dropped = new Subject<number>();
   private readonly availability = new Subject<boolean>();
   /** How many watches are open: the memory backend's `etcd_debugging_mvcc_watcher_total`. */
   watchers = 0;
@@ -71,6 +73,8 @@ export class MemoryStore {
   readonly changes$ = this.changes.asObservable();
   /** Emits when the store becomes reachable (`true`) or unreachable (`false`). */
   readonly availability$ = this.availability.asObservable();
+  /** The id of every lease that expired or was revoked, as it goes. */
+  readonly leaseDropped$ = this.dropped.asObservable();
 
   get currentRevision(): Revision {
     return String(this.revision);
@@ -125,7 +129,7 @@ export class MemoryStore {
     this.assertAvailable();
     if (!(ttlSeconds >= 1)) throw new RangeError(`lease TTL must be at least 1 second, got ${ttlSeconds}`);
     const id = this.nextLease++;
-    const lease: StoredLease = { id, ttlMs: ttlSeconds * 1000, keys: new Set(), expiry: undefined! };
+    const lease: StoredLease = { id, ttlMs: ttlSeconds * 1000, keys: new Set(), expiry: undefined };
     lease.expiry = this.scheduleExpiry(lease);
     this.leases.set(id, lease);
     return id;
@@ -136,9 +140,35 @@ export class MemoryStore {
     this.assertAvailable();
     const lease = this.leases.get(id);
     if (lease === undefined) return false;
-    lease.expiry.unsubscribe();
-    lease.expiry = this.scheduleExpiry(lease);
+    if (lease.expiry !== undefined) {
+      lease.expiry.unsubscribe();
+      lease.expiry = this.scheduleExpiry(lease);
+    }
     return true;
+  }
+
+  /**
+   * A connected client keeps the lease alive from now on: no expiry is pending while it holds it.
+   * This is keep-alive every TTL/3 with the ticks left out: what matters to anyone watching is
+   * only when the keep-alives stop, and leaving out the ticks leaves a `TestScheduler` with
+   * nothing to run once the test's own actions are done. False when the lease is gone.
+   */
+  hold(id: number): boolean {
+    if (!this.keepAlive(id)) return false;
+    const lease = this.leases.get(id)!;
+    lease.expiry?.unsubscribe();
+    lease.expiry = undefined;
+    return true;
+  }
+
+  /**
+   * The client holding the lease stopped keeping it alive (its line was cut, or it went away):
+   * the lease expires a TTL from now unless held again. Not a call from the client; the store
+   * notices the silence.
+   */
+  release(id: number): void {
+    const lease = this.leases.get(id);
+    if (lease !== undefined && lease.expiry === undefined) lease.expiry = this.scheduleExpiry(lease);
   }
 
   hasLease(id: number): boolean {
@@ -177,6 +207,8 @@ export class MemoryStore {
   setAvailable(available: boolean): void {
     if (this.available === available) return;
     this.available = available;
+    // While the store is unreachable nobody's keep-alives get through: every lease runs down.
+    if (!available) for (const id of this.leases.keys()) this.release(id);
     this.availability.next(available);
   }
 
@@ -187,9 +219,10 @@ export class MemoryStore {
   private dropLease(id: number): void {
     const lease = this.leases.get(id);
     if (lease === undefined) return;
-    lease.expiry.unsubscribe();
+    lease.expiry?.unsubscribe();
     this.leases.delete(id);
     this.deleteKeys([...lease.keys]);
+    this.dropped.next(id);
   }
 
   private deleteKeys(keys: readonly string[]): Revision | undefined {
