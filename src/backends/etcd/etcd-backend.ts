@@ -1,6 +1,7 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Etcd3 } from "etcd3";
 import { asyncScheduler, Observable } from "rxjs";
+import type { NamingError } from "../../model/index.js";
 import {
   fromTaskEither,
   type Backend,
@@ -22,8 +23,9 @@ export interface EtcdBackendOptions {
 
 /**
  * The etcd backend: range reads with their header revision, one shared watch stream
- * ({@link WatchHub}), leases kept alive over one shared stream ({@link KeepAliveHub}). Every Promise of the client enters
- * through `TE.tryCatch` here, with a deadline, and no rejection escapes.
+ * ({@link WatchHub}), leases kept alive over one shared stream ({@link KeepAliveHub}). Every
+ * Promise of the client enters through `TE.tryCatch` here, with a deadline, and no rejection
+ * escapes.
  */
 export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Backend => {
   const deadlineMs = options.requestTimeoutMs ?? 5_000;
@@ -32,9 +34,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const suspects = new Suspects();
   const keepAlive = new KeepAliveHub(client, { suspects });
 
-  const range = (
-    prefix: string,
-  ): TE.TaskEither<ReturnType<ReturnType<typeof etcdError>>, { revision: Revision; entries: KeyValue[] }> =>
+  const range = (prefix: string): TE.TaskEither<NamingError, { revision: Revision; entries: KeyValue[] }> =>
     TE.tryCatch(async () => {
       const res = await withDeadline(
         "range",
