@@ -82,8 +82,11 @@ class P2cPick implements Pick, O.Some<Pick> {
     this.finished = true;
     const node = this.node;
     node.inflight--;
-    const now = this.config.now();
-    const measured = result?.latencyMs ?? now - this.start;
+    // Given the latency, the request ended at start + latency: no second clock read, which costs
+    // more than the rest of pick and done together on some machines.
+    const latency = result?.latencyMs;
+    const now = latency !== undefined && latency >= 0 ? this.start + latency : this.config.now();
+    const measured = latency ?? now - this.start;
     const rtt = measured > 0 ? measured : 0;
     const td = now - node.stamp;
     node.stamp = now;
