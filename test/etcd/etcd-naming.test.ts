@@ -164,6 +164,21 @@ describe("etcd naming", () => {
     });
   });
 
+  it("leaves no lease behind when a registration ends before its grant came back", async () => {
+    const app = freshApp();
+    const naming = world.naming();
+    const before = await etcd().etcdctl(["lease", "list"]);
+    // Unsubscribed at once: the grant is still in flight, and must not outlive its subscriber.
+    for (let i = 0; i < 5; i++)
+      naming
+        .register(inst(app, `h${i}`))
+        .subscribe()
+        .unsubscribe();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await etcd().etcdctl(["lease", "list"])).toBe(before);
+    expect(await world.get(`/kratos_etcd/${app}/h0`)).toBeUndefined();
+  });
+
   it("lets one app's consumers come and go without disturbing another on the same default client (trap 4)", async () => {
     // A client with etcd3's default fault handling: its circuit breaker opened after three
     // cancelled watch streams in a row.

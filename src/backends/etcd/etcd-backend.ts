@@ -6,6 +6,7 @@ import {
   fromTaskEither,
   type Backend,
   type KeyValue,
+  type Lease,
   type Revision,
   type WatchMessage,
 } from "../../port/index.js";
@@ -97,7 +98,25 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     scheme: "etcd",
     scheduler: asyncScheduler,
     watch,
-    grant: (ttlSeconds) => fromTaskEither(EtcdLease.grant(client, keepAlive, ttlSeconds, deadlineMs)),
+    // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
+    // etcd was slow) would be a lease kept alive by nobody's wish; it is revoked instead.
+    grant: (ttlSeconds) =>
+      new Observable<Lease>((subscriber) => {
+        let wanted = true;
+        void EtcdLease.grant(client, keepAlive, ttlSeconds, deadlineMs)().then((result) => {
+          if (result._tag === "Left") {
+            if (wanted) subscriber.error(result.left);
+          } else if (wanted) {
+            subscriber.next(result.right);
+            subscriber.complete();
+          } else {
+            result.right.revoke().subscribe();
+          }
+        });
+        return () => {
+          wanted = false;
+        };
+      }),
     delete: (key) =>
       fromTaskEither(
         TE.tryCatch(
