@@ -102,7 +102,16 @@ describe("hung etcd (SIGSTOP)", () => {
       const direct = world.client({
         hosts: cluster.members.filter((m) => m !== victim).map((m) => m.endpoint),
       });
-      await putInstance(direct, app, "h2", "v1");
+      // A write in flight when the leader hangs can stall until its deadline (ETCD3-NOTES): this
+      // test's own writer retries, each try with a fresh deadline.
+      await waitFor(
+        () =>
+          putInstance(direct, app, "h2", "v1").then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 10_000, intervalMs: 100, message: "a put through the other members" },
+      );
       await recorder.until((h) => h.includes("h2"), 12_000, "a put after the hang");
       const watchMovedIn = Date.now() - pausedAt;
       // Keep-alives moved too: after more than the TTL since the hang, the lease is still alive.
