@@ -1,11 +1,8 @@
-import type { Instance } from "../model/index.js";
+import { authorityOf, type Instance } from "../model/index.js";
 
 /**
  * The address a pick carries: the authority ("host:port") of the instance's first addr of
  * `scheme`, else of its first addr of any scheme, else "".
- *
- * (The same parsing as `hostPortOf` in src/operators; copied because operators and balancers
- * are separate rooms that import only the model.)
  *
  * @example
  * pickAddr(i, "grpc") // "10.0.0.1:9000" for addrs ["http://10.0.0.1:8000", "grpc://10.0.0.1:9000"]
@@ -14,9 +11,5 @@ export const pickAddr = (instance: Instance, scheme: string): string => {
   const prefix = `${scheme.toLowerCase()}://`;
   const chosen =
     instance.addrs.find((a) => a.slice(0, prefix.length).toLowerCase() === prefix) ?? instance.addrs[0];
-  if (chosen === undefined) return "";
-  const rest = chosen.slice(chosen.indexOf("://") + 3);
-  const end = rest.search(/[/?#]/);
-  const authority = end === -1 ? rest : rest.slice(0, end);
-  return authority.slice(authority.lastIndexOf("@") + 1);
+  return chosen === undefined ? "" : authorityOf(chosen);
 };

@@ -1,5 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import {
+  byHostname,
   decodeError,
   decodeInstance,
   instanceEquals,
@@ -70,8 +71,7 @@ export class AppSet {
     }
     this.entries = next;
     // etcd's range comes sorted by key, which is hostname order: sort only when it is not.
-    if (!isSorted(sorted))
-      sorted.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+    if (!isSorted(sorted)) sorted.sort(byHostname);
     this.list = InstanceList.fromSorted(sorted);
     return this.info();
   }
@@ -155,6 +155,6 @@ export class AppSet {
 
 const isSorted = (instances: readonly Instance[]): boolean => {
   for (let i = 1; i < instances.length; i++)
-    if (instances[i - 1]!.hostname >= instances[i]!.hostname) return false;
+    if (byHostname(instances[i - 1]!, instances[i]!) >= 0) return false;
   return true;
 };

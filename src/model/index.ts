@@ -3,3 +3,4 @@ export * from "./instance.js";
 export * from "./instance-codec.js";
 export * from "./instances-info.js";
 export { validateInstance, nameProblem, addrProblem } from "./validate.js";
+export { authorityOf } from "./authority.js";

@@ -1,5 +1,5 @@
 import { distinctUntilChanged, map, pipe, type OperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
+import { authorityOf, type InstancesInfo } from "../model/index.js";
 
 /** Options of {@link addrs}. */
 export interface AddrsOptions {
@@ -24,10 +24,7 @@ export const hostPortOf =
     const prefix = `${scheme.toLowerCase()}://`;
     if (addr.length < prefix.length || addr.slice(0, prefix.length).toLowerCase() !== prefix)
       return undefined;
-    const rest = addr.slice(prefix.length);
-    const end = rest.search(/[/?#]/);
-    const authority = end === -1 ? rest : rest.slice(0, end);
-    return authority.slice(authority.lastIndexOf("@") + 1);
+    return authorityOf(addr);
   };
 
 const sameStrings = (a: readonly string[], b: readonly string[]): boolean =>

@@ -86,6 +86,3 @@ export interface Lease {
 /** Orders two revisions (non-negative decimal strings without leading zeros). */
 export const compareRevision = (a: Revision, b: Revision): number =>
   a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
-
-/** The larger of two revisions. */
-export const maxRevision = (a: Revision, b: Revision): Revision => (compareRevision(a, b) >= 0 ? a : b);

@@ -29,7 +29,7 @@ export interface MemoryStoreOptions {
 /** Thrown by {@link MemoryStore} for what etcd would refuse. */
 export class MemoryStoreError extends Error {
   constructor(
-    readonly code: "LeaseNotFound" | "Compacted" | "Unavailable",
+    readonly code: "LeaseNotFound" | "Unavailable",
     message: string,
   ) {
     super(message);
