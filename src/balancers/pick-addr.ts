@@ -1,4 +1,5 @@
-import { authorityOf, type Instance } from "../model/index.js";
+import type { Instance } from "../model/index.js";
+import { authorityOf } from "../shared/authority.js";
 
 /**
  * The address a pick carries: the authority ("host:port") of the instance's first addr of

@@ -2,7 +2,7 @@ import * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
 import type { Instance, InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
-import { hash32 } from "../model/hash.js";
+import { hash32 } from "../shared/hash.js";
 import { pickAddr } from "./pick-addr.js";
 import { StaticPick, type BalancerOptions, type Pick, type Picker, type PickRequest } from "./picker.js";
 import { buildRing, ringLookup, ringPoints, updateRing, type Ring } from "./ring.js";

@@ -1,4 +1,4 @@
-import { hash32, mix32 } from "../model/hash.js";
+import { hash32, mix32 } from "../shared/hash.js";
 
 /**
  * A consistent-hash ring: sorted 32-bit points, the owner (an index into the instance list) of each,

@@ -64,6 +64,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
 
   const errors = new Subject<NamingError>();
   const report = (error: NamingError): void => errors.next(error);
+  const backendFaults = backend.faults$.subscribe(report);
   const closed$ = new AsyncSubject<void>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -108,6 +109,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
     closed$.complete();
     await Promise.all([...pending]);
     await backend.close();
+    backendFaults.unsubscribe();
     errors.complete();
   };
 

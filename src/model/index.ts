@@ -3,4 +3,3 @@ export * from "./instance.js";
 export * from "./instance-codec.js";
 export * from "./instances-info.js";
 export { validateInstance, nameProblem, addrProblem } from "./validate.js";
-export { authorityOf } from "./authority.js";

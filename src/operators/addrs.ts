@@ -1,5 +1,6 @@
 import { distinctUntilChanged, map, pipe, type OperatorFunction } from "rxjs";
-import { authorityOf, type InstancesInfo } from "../model/index.js";
+import type { InstancesInfo } from "../model/index.js";
+import { authorityOf } from "../shared/authority.js";
 
 /** Options of {@link addrs}. */
 export interface AddrsOptions {

@@ -1,7 +1,7 @@
 import { map, pipe, type MonoTypeOperatorFunction } from "rxjs";
 import type { Instance, InstancesInfo } from "../model/index.js";
 import { distinctSets } from "./distinct-sets.js";
-import { hash32, mix32 } from "../model/hash.js";
+import { hash32, mix32 } from "../shared/hash.js";
 import { withInstances } from "./same-instances.js";
 
 /**

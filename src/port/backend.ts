@@ -41,6 +41,13 @@ export interface Backend {
   /** Deletes a key, whatever holds it. Emits once when done. */
   delete(key: string): Observable<void>;
 
+  /**
+   * Faults of the backend as a whole (a shared stream that broke and is being re-made), once each
+   * however many watches or leases ride on it: for the naming's `errors$`. Faults of one watch go
+   * in its own `fault` messages instead.
+   */
+  readonly faults$: Observable<NamingError>;
+
   /** Ends what the backend itself holds open (not the client that the user passed in). */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Etcd3 } from "etcd3";
-import { asyncScheduler, Observable } from "rxjs";
+import { asyncScheduler, EMPTY, Observable } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
   fromTaskEither,
@@ -97,6 +97,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   return {
     scheme: "etcd",
     scheduler: asyncScheduler,
+    faults$: EMPTY,
     watch,
     // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
     // etcd was slow) would be a lease kept alive by nobody's wish; it is revoked instead.

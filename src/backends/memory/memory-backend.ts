@@ -3,6 +3,7 @@ import {
   combineLatest,
   concat,
   defer,
+  EMPTY,
   filter,
   map,
   merge,
@@ -108,6 +109,8 @@ export const memoryBackend = (
   return {
     scheme: "memory",
     scheduler,
+    // Nothing is shared between watches here: a cut line fails each watch on its own.
+    faults$: EMPTY,
     watch,
     grant,
     delete: (key) =>

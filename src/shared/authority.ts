@@ -1,7 +1,6 @@
 /**
  * The authority ("host:port") of an address URL such as "grpc://user@10.0.0.1:9000/x": what a
  * client dials. Without parsing a URL object, since pickers and operators call it per instance.
- * Lives in the model because both operators and balancers, which import only the model, use it.
  *
  * @example
  * authorityOf("grpc://10.0.0.1:9000/x") // "10.0.0.1:9000"

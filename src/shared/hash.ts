@@ -2,7 +2,6 @@
  * 32-bit string hash: FNV-1a over UTF-16 code units, then murmur3's finalizer so that similar
  * strings ("host-1", "host-2") land far apart. Deterministic across processes and versions, which
  * subsetting and consistent hashing need: every client must map a key to the same instance.
- * It lives in the model because both operators and balancers, which import only the model, use it.
  */
 export const hash32 = (s: string, seed = 0x811c9dc5): number => {
   let h = seed >>> 0;
