@@ -62,7 +62,6 @@ export const world = (
   const link = new MemoryLink();
   const { backend, watches } = trackedBackend(scheduler, store, link);
   const naming = createNaming<BuildOptions>(backend, {
-    prefix: "kratos_etcd",
     pipeline: buildOptions,
     lingerMs: options.lingerMs ?? 0,
     ttlSeconds: options.ttlSeconds ?? 3,

@@ -1,5 +1,6 @@
 import type { Etcd3 } from "etcd3";
 import { etcdBackend, type WatchHubOptions } from "./backends/etcd/index.js";
+import { kratosV1Layout } from "./backends/layouts/index.js";
 import { createNaming, type BackoffOptions } from "./core/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
@@ -39,9 +40,9 @@ export const etcdNaming = (client: Etcd3, options: EtcdNamingOptions = {}): Nami
     etcdBackend(client, {
       ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
       ...(options.watch && { watch: options.watch }),
+      layout: kratosV1Layout(options.prefix ?? "kratos_etcd"),
     }),
     {
-      prefix: options.prefix ?? "kratos_etcd",
       pipeline: buildOptions,
       ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
       ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),

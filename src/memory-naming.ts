@@ -1,5 +1,6 @@
 import type { SchedulerLike } from "rxjs";
 import { memoryBackend, type MemoryLink, type MemoryStore } from "./backends/memory/index.js";
+import { kratosV1Layout } from "./backends/layouts/index.js";
 import { createNaming } from "./core/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
@@ -38,9 +39,9 @@ export const memoryNaming = (options: MemoryNamingOptions = {}): Naming =>
       ...(options.store && { store: options.store }),
       ...(options.link && { link: options.link }),
       ...(options.scheduler && { scheduler: options.scheduler }),
+      layout: kratosV1Layout(options.prefix ?? "kratos_etcd"),
     }),
     {
-      prefix: options.prefix ?? "kratos_etcd",
       pipeline: buildOptions,
       ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
       ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),

@@ -7,7 +7,8 @@
  */
 import { AppSet } from "../../src/core/app-set.js";
 import type { KeyChange } from "../../src/port/index.js";
-import { appPrefix, keyOf, valueOf } from "./fixtures.js";
+import { keyOf, valueOf } from "./fixtures.js";
+import { kratosV1Layout } from "../../src/backends/layouts/index.js";
 
 const APP = "bench.micro";
 
@@ -54,7 +55,7 @@ export const sink = { value: 0 };
 
 /** An AppSet loaded with the initial set; `apply` applies one event as one batch. */
 export const appSetConsumer = (instances: number, read: boolean): ((e: KeyChange) => void) => {
-  const set = new AppSet(APP, appPrefix(APP), (error) => {
+  const set = new AppSet(APP, kratosV1Layout(), (error) => {
     throw error;
   });
   set.applySnapshot("999999", initialEntries(instances));

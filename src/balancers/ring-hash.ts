@@ -1,6 +1,6 @@
 import * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
-import type { Instance, InstancesInfo } from "../model/index.js";
+import { invalidOption, type Instance, type InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
 import { hash32 } from "../shared/hash.js";
 import { pickAddr } from "./pick-addr.js";
@@ -96,7 +96,7 @@ export const ringHash = (options: RingHashOptions = {}): OperatorFunction<Instan
   const scheme = options.addrScheme ?? "grpc";
   const replicas = options.replicas ?? 1024;
   if (!Number.isSafeInteger(replicas) || replicas < 1) {
-    throw new RangeError(`ringHash replicas must be a positive integer, got ${replicas}`);
+    throw invalidOption("ringHash replicas", `must be a positive integer, got ${replicas}`);
   }
   return (source) =>
     defer(() => {

@@ -1,6 +1,12 @@
 import * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
-import { invalidInstance, type Instance, type InstancesInfo, type NamingError } from "../model/index.js";
+import {
+  invalidInstance,
+  invalidOption,
+  type Instance,
+  type InstancesInfo,
+  type NamingError,
+} from "../model/index.js";
 import { balancer } from "./balancer.js";
 import { pickAddr } from "./pick-addr.js";
 import { StaticPick, type BalancerOptions, type Pick, type Picker } from "./picker.js";
@@ -101,7 +107,10 @@ export const weightedRoundRobin = (
   const scheme = options.addrScheme ?? "grpc";
   const defaultWeight = options.defaultWeight ?? 10;
   if (!Number.isSafeInteger(defaultWeight) || defaultWeight < 1) {
-    throw new RangeError(`weightedRoundRobin defaultWeight must be a positive integer, got ${defaultWeight}`);
+    throw invalidOption(
+      "weightedRoundRobin defaultWeight",
+      `must be a positive integer, got ${defaultWeight}`,
+    );
   }
   const onError = options.onError;
   const weightOf = (i: Instance): number => {

@@ -2,14 +2,18 @@ import * as E from "fp-ts/lib/Either.js";
 import {
   byHostname,
   decodeError,
-  decodeInstance,
   instanceEquals,
-  nameProblem,
   type Instance,
   type InstancesInfo,
   type NamingError,
 } from "../model/index.js";
-import { compareRevision, type KeyChange, type KeyValue, type Revision } from "../port/index.js";
+import {
+  compareRevision,
+  type KeyChange,
+  type KeyLayout,
+  type KeyValue,
+  type Revision,
+} from "../port/index.js";
 import { InstanceList } from "./instance-list.js";
 
 interface Entry {
@@ -26,8 +30,8 @@ interface Entry {
  *   skipped (a watch that resumed too early must not apply it twice);
  * - a snapshot replaces the set, but every instance whose value is unchanged keeps its object;
  * - the result is emitted only when the set changed (the first snapshot always is, even empty);
- * - a key that does not fit `<app prefix><hostname>`, or a value that does not decode, is
- *   reported and skipped. A key whose new value does not decode leaves the set: its old value
+ * - a key that does not fit the backend's layout, or a value that does not decode, is reported
+ *   and skipped. A key whose new value does not decode leaves the set: its old value
  *   is stale, and Kratos, which re-reads the whole set, would not list it either.
  */
 export class AppSet {
@@ -37,8 +41,8 @@ export class AppSet {
 
   constructor(
     readonly appId: string,
-    /** The app's key prefix, with its trailing "/". */
-    private readonly prefix: string,
+    /** Says which hostname a key names, and decodes values: the backend's. */
+    private readonly layout: KeyLayout,
     private readonly report: (error: NamingError) => void,
   ) {}
 
@@ -128,20 +132,16 @@ export class AppSet {
   }
 
   private hostnameOf(key: string): string | undefined {
-    const hostname = key.startsWith(this.prefix) ? key.slice(this.prefix.length) : undefined;
-    const problem = hostname === undefined ? "it is not under the app's prefix" : nameProblem(hostname);
-    if (problem === undefined) return hostname;
-    this.report(
-      decodeError(
-        key,
-        `key does not fit the layout ${this.prefix}<hostname>: ${hostname === undefined ? problem : `hostname ${problem}`}`,
-      ),
-    );
+    const fit = this.layout.hostnameOf(this.appId, key);
+    if (typeof fit === "string") return fit;
+    if (fit.problem !== undefined) {
+      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${fit.problem}`));
+    }
     return undefined;
   }
 
   private decode(key: string, hostname: string, raw: string, old: Entry | undefined): Entry | undefined {
-    const decoded = decodeInstance({ key, appId: this.appId, hostname })(raw);
+    const decoded = this.layout.decode({ key, appId: this.appId, hostname }, raw);
     if (E.isLeft(decoded)) {
       this.report(decoded.left);
       return undefined;

@@ -12,7 +12,7 @@ import {
 } from "rxjs";
 import {
   closedError,
-  nameProblem,
+  invalidOption,
   type Instance,
   type InstancesInfo,
   type NamingError,
@@ -32,16 +32,21 @@ export interface CoreNaming<O> {
   ): Observable<RegistrationEvent>;
   build(appId: string, options?: O): Resolver;
   readonly errors$: Observable<NamingError>;
+  /** The appids this naming watches now, lingering watches included: for diagnostics. */
+  apps(): readonly string[];
   close(): Promise<void>;
 }
 
 export interface CoreNamingOptions<O> {
-  /** The key prefix, without slashes: keys are `/<prefix>/<appid>/<hostname>`. */
-  readonly prefix: string;
   /** Lease TTL of registrations, in seconds. Default 30. */
   readonly ttlSeconds?: number;
   /** How long an app's watch outlives its last subscriber, in ms. Default 5,000. */
   readonly lingerMs?: number;
+  /**
+   * How long `fetch()` waits for an app's first set before it gives up with a `Backend` error, in
+   * ms (Kratos' `Fetch(ctx)` ends with its context). Default 10,000.
+   */
+  readonly fetchTimeoutMs?: number;
   /** Turns build options into the pipeline of a resolver; undefined for none. */
   readonly pipeline?: (options: O) => MonoTypeOperatorFunction<InstancesInfo> | undefined;
   readonly backoff?: BackoffOptions;
@@ -49,18 +54,26 @@ export interface CoreNamingOptions<O> {
   readonly closeTimeoutMs?: number;
 }
 
-/** Builds a Naming from a backend: the logic every backend shares. */
-export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>): CoreNaming<O> => {
-  const prefix = options.prefix.replace(/^\/+|\/+$/g, "");
-  const problem = nameProblem(prefix.replaceAll("/", "_"));
-  if (problem !== undefined) throw new RangeError(`prefix ${problem}`);
-  const keyPrefix = `/${prefix}/`;
-  const ttlSeconds = options.ttlSeconds ?? 30;
-  if (!(Number.isInteger(ttlSeconds) && ttlSeconds >= 1)) {
-    throw new RangeError(`ttlSeconds must be a whole number >= 1, got ${ttlSeconds}`);
+const wholeAtLeast = (option: string, value: number | undefined, fallback: number, min: number): number => {
+  const v = value ?? fallback;
+  if (!(Number.isInteger(v) && v >= min)) {
+    throw invalidOption(option, `must be a whole number >= ${min}, got ${String(value)}`);
   }
-  const lingerMs = options.lingerMs ?? 5_000;
-  if (!(lingerMs >= 0)) throw new RangeError(`lingerMs must be >= 0, got ${lingerMs}`);
+  return v;
+};
+
+/**
+ * Builds a Naming from a backend: the logic every backend shares. Wrong options throw a
+ * `NamingError` of tag `InvalidOption` naming the option.
+ *
+ * Closing is one rule: `close()` completes every open watch and ends every registration (keys
+ * deleted); after it, whatever was made before or after, subscribing to `register` or to a
+ * resolver's streams fails with `Closed`, and `fetch()` gives a `Closed` Left.
+ */
+export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>): CoreNaming<O> => {
+  const ttlSeconds = wholeAtLeast("ttlSeconds", options.ttlSeconds, 30, 1);
+  const lingerMs = wholeAtLeast("lingerMs", options.lingerMs, 5_000, 0);
+  const fetchTimeoutMs = wholeAtLeast("fetchTimeoutMs", options.fetchTimeoutMs, 10_000, 1);
 
   const errors = new Subject<NamingError>();
   const report = (error: NamingError): void => errors.next(error);
@@ -68,19 +81,23 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
   const closed$ = new AsyncSubject<void>();
   let closed = false;
   let closing: Promise<void> | undefined;
+  // The shared watch of every app watched now (or lingering); an app's entry goes when its watch ends.
   const watches = new Map<string, Observable<InstancesInfo>>();
-  const held = new Set<string>();
+  const held = new Map<string, string>();
   const pending = new Set<Promise<unknown>>();
 
   const shared = (appId: string): Observable<InstancesInfo> => {
+    if (closed) return throwError(() => closedError("naming"));
     let watch = watches.get(appId);
     if (watch === undefined) {
       const opts = {
         backend,
-        keyPrefix,
         lingerMs,
         closed$,
         report,
+        ended: () => {
+          if (watches.get(appId) === watch) watches.delete(appId);
+        },
         ...(options.backoff && { backoff: options.backoff }),
       };
       watch = sharedWatch(opts, appId);
@@ -113,28 +130,28 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
     errors.complete();
   };
 
+  const registrationDeps = {
+    backend,
+    ttlSeconds,
+    held,
+    closed$,
+    isClosed: () => closed,
+    report,
+    track,
+    ...(options.backoff && { backoff: options.backoff }),
+  };
+
   return {
     scheme: backend.scheme,
     errors$: errors.asObservable(),
-    register: (instance, registerOptions) =>
-      closed
-        ? throwError(() => closedError("naming"))
-        : registration(
-            {
-              backend,
-              keyOf: (i) => `${keyPrefix}${i.appId}/${i.hostname}`,
-              ttlSeconds,
-              held,
-              closed$,
-              report,
-              track,
-              ...(options.backoff && { backoff: options.backoff }),
-            },
-            instance,
-            registerOptions,
-          ),
+    register: (instance, registerOptions) => registration(registrationDeps, instance, registerOptions),
     build: (appId, buildOptions) =>
-      resolver(appId, shared, buildOptions === undefined ? undefined : options.pipeline?.(buildOptions)),
+      resolver(
+        { appId, layout: backend.layout, scheduler: backend.scheduler, fetchTimeoutMs },
+        shared,
+        buildOptions === undefined ? undefined : options.pipeline?.(buildOptions),
+      ),
+    apps: () => [...watches.keys()],
     // Every caller of close() waits for the same shutdown, the second as long as the first.
     close: () => (closing ??= shutdown()),
   };

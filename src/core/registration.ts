@@ -17,19 +17,23 @@ import {
   take,
   takeUntil,
   takeWhile,
+  tap,
   throwError,
+  timer,
 } from "rxjs";
 import {
+  backendError,
+  closedError,
   duplicate,
-  encodeInstance,
   instance as validInstance,
   invalidInstance,
+  invalidOption,
   toNamingError,
   type Instance,
   type NamingError,
 } from "../model/index.js";
 import type { Backend, Lease, Revision } from "../port/index.js";
-import { retryDelay, type BackoffOptions } from "./backoff.js";
+import { backoffDelay, retryDelay, type BackoffOptions } from "./backoff.js";
 
 /** What a registration reports, in order: registered, then updated or lost and registered again. */
 export type RegistrationEvent =
@@ -48,9 +52,9 @@ export type RegistrationEvent =
    */
   | { readonly type: "lost"; readonly key: string };
 
-/** An instance as the backend stores it. */
+/** An instance, validated, with its value as the backend's layout stores it. */
 interface Stored {
-  readonly key: string;
+  readonly instance: Instance;
   readonly value: string;
 }
 
@@ -61,11 +65,15 @@ export interface RegisterOptions {
 
 export interface RegistrationDeps {
   readonly backend: Backend;
-  readonly keyOf: (i: Instance) => string;
   readonly ttlSeconds: number;
-  /** Keys registered by this naming now: the duplicate guard. */
-  readonly held: Set<string>;
+  /**
+   * The appid/hostname pairs registered by this naming now, with the key each was last written
+   * at (the pair itself until then): the duplicate guard, whose error names that key.
+   */
+  readonly held: Map<string, string>;
   readonly closed$: Observable<unknown>;
+  /** Whether the naming is closed: a registration subscribed after that fails with `Closed`. */
+  readonly isClosed: () => boolean;
   readonly report: (error: NamingError) => void;
   /** Keeps track of revocations still running, so `close()` can wait for them. */
   readonly track: (teardown: Observable<void>) => void;
@@ -88,27 +96,36 @@ export const registration = (
 ): Observable<RegistrationEvent> =>
   defer(() => {
     const { backend, report } = deps;
+    const { layout, scheduler } = backend;
+    // One rule for a closed naming: whenever the Observable was made, subscribing after close fails.
+    if (deps.isClosed()) return throwError(() => closedError("naming"));
     const ttl = options.ttlSeconds ?? deps.ttlSeconds;
     if (!(Number.isInteger(ttl) && ttl >= 1)) {
       return throwError(() =>
-        invalidInstance("ttlSeconds", `must be a whole number of seconds >= 1, got ${ttl}`),
+        invalidOption("ttlSeconds", `must be a whole number of seconds >= 1, got ${ttl}`),
       );
     }
+    // The registration's identity: what the duplicate guard holds and what may not change. The
+    // key is the layout's to make, and may change with the lease (go-zero names keys by lease).
+    let identity: string | undefined;
     let key: string | undefined;
-    // Every value is validated and encoded; the key is fixed by the first.
+    // Every value is validated and encoded; the identity is fixed by the first.
     const source$ = (isObservable(input) ? input : of(input)).pipe(
-      map((raw) => {
+      map((raw): Stored => {
         const checked = validInstance(raw);
         if (E.isLeft(checked)) throw checked.left;
-        const k = deps.keyOf(checked.right);
-        if (key !== undefined && k !== key) {
+        const i = checked.right;
+        const problem = layout.appIdProblem(i.appId);
+        if (problem !== undefined) throw invalidInstance("appId", problem);
+        const id = `${i.appId}/${i.hostname}`;
+        if (identity !== undefined && id !== identity) {
           throw invalidInstance(
             "appId/hostname",
-            `changed from ${key} to ${k}: a registration keeps its key`,
+            `changed from ${identity} to ${id}: a registration keeps its appId and hostname`,
           );
         }
-        key = k;
-        return { key: k, value: encodeInstance(checked.right) };
+        identity = id;
+        return { instance: i, value: layout.encode(i) };
       }),
     );
     const retryCurable = <T>() =>
@@ -116,7 +133,7 @@ export const registration = (
         delay: (e: unknown, n) => {
           const error = toNamingError("register")(e);
           if (!error.recoverable) throw error;
-          return retryDelay(backend.scheduler, report, deps.backoff)(error, n);
+          return retryDelay(scheduler, report, deps.backoff)(error, n);
         },
         resetOnSuccess: true,
       });
@@ -127,19 +144,24 @@ export const registration = (
       (lease: Lease): Observable<RegistrationEvent> =>
         merge(
           latest$.pipe(
-            concatMap((v) => lease.put(v.key, v.value).pipe(retryCurable<Revision>())),
-            map((revision, n): RegistrationEvent => ({
-              type: n === 0 ? "registered" : "updated",
-              key: key!,
-              leaseId: lease.id,
-              revision,
-            })),
+            concatMap((v) => {
+              const k = layout.keyOf(v.instance, lease.id);
+              return lease.put(k, v.value).pipe(
+                retryCurable<Revision>(),
+                map((revision) => ({ key: k, revision })),
+              );
+            }),
+            map(({ key: k, revision }, n): RegistrationEvent => {
+              key = k;
+              deps.held.set(identity!, k);
+              return { type: n === 0 ? "registered" : "updated", key: k, leaseId: lease.id, revision };
+            }),
           ),
           lease.lost$.pipe(
             take(1),
             map((error): RegistrationEvent => {
               report(error);
-              return { type: "lost", key: key! };
+              return { type: "lost", key: key ?? layout.keyOf(firstInstance!, lease.id) };
             }),
           ),
         ).pipe(
@@ -147,15 +169,39 @@ export const registration = (
           finalize(() => deps.track(lease.revoke())),
         );
 
+    // A backend that keeps dropping leases must not be answered with grant -> put -> lost in a
+    // tight loop: a lease lost before it lived one TTL counts as a failure, and the next grant
+    // waits a backoff that grows with the failures in a row (a lease that lived resets it).
+    let grantedAt = 0;
+    let lostInARow = 0;
+    const afterLoss = (): Observable<unknown> => {
+      lostInARow = scheduler.now() - grantedAt < ttl * 1_000 ? lostInARow + 1 : 1;
+      if (lostInARow === 1) return of(0);
+      const delay = backoffDelay(deps.backoff)(lostInARow - 1);
+      report(
+        backendError(
+          "register",
+          new Error(`lease of ${identity} lost ${lostInARow} times in a row; granting again in ${delay} ms`),
+          { key: key ?? identity },
+        ),
+      );
+      return timer(delay, scheduler);
+    };
+
+    let firstInstance: Instance | undefined;
     // Leases one after another, for as long as the subscriber stays: a lost one is replaced.
     const held = (latest$: Observable<Stored>, first: Stored): Observable<RegistrationEvent> => {
-      if (deps.held.has(first.key)) return throwError(() => duplicate(first.key));
-      deps.held.add(first.key);
+      const id = identity!;
+      const other = deps.held.get(id);
+      if (other !== undefined) return throwError(() => duplicate(other));
+      deps.held.set(id, id);
+      firstInstance = first.instance;
       return defer(() => backend.grant(ttl)).pipe(
         retryCurable<Lease>(),
+        tap(() => (grantedAt = scheduler.now())),
         switchMap(underLease(latest$)),
-        repeat(),
-        finalize(() => deps.held.delete(first.key)),
+        repeat({ delay: afterLoss }),
+        finalize(() => deps.held.delete(id)),
       );
     };
 

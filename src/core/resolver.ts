@@ -1,7 +1,10 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import {
+  defer,
   firstValueFrom,
   identity,
+  timeout,
+  type SchedulerLike,
   map,
   ReplaySubject,
   share,
@@ -10,10 +13,12 @@ import {
   type MonoTypeOperatorFunction,
   type Observable,
 } from "rxjs";
+import type { KeyLayout } from "../port/index.js";
 import {
+  appIdProblem,
+  backendError,
   closedError,
   invalidInstance,
-  nameProblem,
   toNamingError,
   type InstancesInfo,
   type NamingError,
@@ -32,31 +37,51 @@ export interface Resolver {
   close(): Promise<void>;
 }
 
+/** What a resolver needs to know besides its app's shared watch. */
+export interface ResolverContext {
+  readonly appId: string;
+  /** The backend's layout, which may not hold every valid appId. */
+  readonly layout: KeyLayout;
+  /** Where `fetch()`'s deadline runs: the backend's. */
+  readonly scheduler: SchedulerLike;
+  readonly fetchTimeoutMs: number;
+}
+
 /**
  * A resolver over an app's shared watch, with its own pipeline (the BuildOptions) applied once
  * for all of its subscribers, not once per subscriber.
  */
 export const resolver = (
-  appId: string,
+  { appId, layout, scheduler, fetchTimeoutMs }: ResolverContext,
   shared: (appId: string) => Observable<InstancesInfo>,
   pipeline: MonoTypeOperatorFunction<InstancesInfo> | undefined,
 ): Resolver => {
-  const problem = nameProblem(appId);
-  if (problem !== undefined) return invalidResolver(appId, invalidInstance("appId", problem));
+  const problem = appIdProblem(appId) ?? (typeof appId === "string" ? layout.appIdProblem(appId) : undefined);
+  if (problem !== undefined) return invalidResolver(String(appId), invalidInstance("appId", problem));
   const closed = new ReplaySubject<void>(1);
   // takeUntil before the share, not after: after it, every subscriber would pay for its own
   // takeUntil and its own subscription to `closed` (twice the heap of a bare subscriber).
-  const instances$ = shared(appId).pipe(
+  // The app's shared watch is looked up on each connection, not once: the naming forgets an app
+  // whose watch ended, and a resolver that comes back later must join the current one.
+  const instances$ = defer(() => shared(appId)).pipe(
     takeUntil(closed),
     pipeline ?? identity,
     share({ connector: () => new ReplaySubject<InstancesInfo>(1), resetOnRefCountZero: true }),
   );
+  const noSetInTime = (): Observable<never> =>
+    throwError(() =>
+      backendError(
+        "fetch",
+        new Error(`no set of ${appId} within ${fetchTimeoutMs} ms: is the backend reachable? (see errors$)`),
+      ),
+    );
   return {
     appId,
     instances$,
     fetch: () =>
       TE.tryCatch(
-        () => firstValueFrom(instances$),
+        () =>
+          firstValueFrom(instances$.pipe(timeout({ first: fetchTimeoutMs, with: noSetInTime, scheduler }))),
         (e) =>
           e instanceof Error && e.name === "EmptyError"
             ? closedError(`resolver of ${appId}`)
@@ -69,7 +94,6 @@ export const resolver = (
     },
   };
 };
-
 /** A resolver for an appId that can never be valid: every stream fails with the reason. */
 const invalidResolver = (appId: string, error: NamingError): Resolver => ({
   appId,

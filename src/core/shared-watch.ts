@@ -1,4 +1,15 @@
-import { defer, filter, map, ReplaySubject, retry, share, takeUntil, timer, type Observable } from "rxjs";
+import {
+  defer,
+  filter,
+  finalize,
+  map,
+  ReplaySubject,
+  retry,
+  share,
+  takeUntil,
+  timer,
+  type Observable,
+} from "rxjs";
 import { toNamingError, type InstancesInfo, type NamingError } from "../model/index.js";
 import type { Backend, WatchMessage } from "../port/index.js";
 import { AppSet } from "./app-set.js";
@@ -6,13 +17,13 @@ import { retryDelay, type BackoffOptions } from "./backoff.js";
 
 export interface SharedWatchOptions {
   readonly backend: Backend;
-  /** The key prefix of all apps, with leading and trailing "/": "/kratos_etcd/". */
-  readonly keyPrefix: string;
   /** How long the watch outlives its last subscriber. */
   readonly lingerMs: number;
   /** Emits (or completes) when the naming closes: every watch completes then. */
   readonly closed$: Observable<unknown>;
   readonly report: (error: NamingError) => void;
+  /** Called when the backend watch ends (after the linger, or on close): the naming forgets the app. */
+  readonly ended?: () => void;
   readonly backoff?: BackoffOptions;
 }
 
@@ -29,10 +40,10 @@ export interface SharedWatchOptions {
  */
 export const sharedWatch = (options: SharedWatchOptions, appId: string): Observable<InstancesInfo> => {
   const { backend, report } = options;
-  const prefix = `${options.keyPrefix}${appId}/`;
+  const prefix = backend.layout.appPrefix(appId);
   return defer(() => {
     // One set per connection of the shared stream: after a linger teardown, start afresh.
-    const set = new AppSet(appId, prefix, report);
+    const set = new AppSet(appId, backend.layout, report);
     const apply = (message: WatchMessage): InstancesInfo | undefined => {
       switch (message.type) {
         case "snapshot":
@@ -59,6 +70,7 @@ export const sharedWatch = (options: SharedWatchOptions, appId: string): Observa
     );
   }).pipe(
     takeUntil(options.closed$),
+    finalize(() => options.ended?.()),
     share({
       connector: () => new ReplaySubject<InstancesInfo>(1),
       resetOnError: true,

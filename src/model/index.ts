@@ -2,4 +2,4 @@ export * from "./naming-error.js";
 export * from "./instance.js";
 export * from "./instance-codec.js";
 export * from "./instances-info.js";
-export { validateInstance, nameProblem, addrProblem } from "./validate.js";
+export { validateInstance, nameProblem, appIdProblem, addrProblem } from "./validate.js";

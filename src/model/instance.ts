@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import type { NamingError } from "./naming-error.js";
+import { invalidInstance, type NamingError } from "./naming-error.js";
 import { validateInstance } from "./validate.js";
 
 /**
@@ -45,22 +45,28 @@ export const nowNanos = (): number => Math.round((performance.timeOrigin + perfo
  * // E.right({ appId: "demo.service", ..., status: 1 })
  */
 export const instance = (partial: InstanceInput): E.Either<NamingError, Instance> =>
-  pipe(
-    {
-      region: partial.region ?? "",
-      zone: partial.zone ?? "",
-      env: partial.env ?? "",
-      appId: partial.appId ?? "",
-      hostname: partial.hostname ?? "",
-      addrs: partial.addrs ?? [],
-      version: partial.version ?? "",
-      lastTs: partial.lastTs ?? nowNanos(),
-      metadata: partial.metadata ?? {},
-      status: partial.status ?? 1,
-    },
-    validateInstance(),
-    E.map(freezeInstance),
-  );
+  // Any input at all gives a Left, never a throw: JavaScript callers pass null, numbers, arrays.
+  typeof partial !== "object" || partial === null || Array.isArray(partial)
+    ? E.left(invalidInstance("instance", `must be an object, got ${describeInput(partial)}`))
+    : pipe(
+        {
+          region: partial.region ?? "",
+          zone: partial.zone ?? "",
+          env: partial.env ?? "",
+          appId: partial.appId ?? "",
+          hostname: partial.hostname ?? "",
+          addrs: partial.addrs ?? [],
+          version: partial.version ?? "",
+          lastTs: partial.lastTs ?? nowNanos(),
+          metadata: partial.metadata ?? {},
+          status: partial.status ?? 1,
+        },
+        validateInstance(),
+        E.map(freezeInstance),
+      );
+
+const describeInput = (u: unknown): string =>
+  u === null ? "null" : Array.isArray(u) ? "an array" : typeof u;
 
 /** Freezes an instance and its array and record, so sets can share it safely. */
 export const freezeInstance = (i: Instance): Instance =>

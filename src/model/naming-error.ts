@@ -7,7 +7,8 @@
  * It extends `Error` so that loggers print a stack, and carries `isNamingError` so that
  * {@link isNamingError} works across two copies of the package (as cockatiel's guards do).
  */
-export type NamingErrorTag = "InvalidInstance" | "Duplicate" | "Decode" | "Backend" | "Closed";
+export type NamingErrorTag =
+  "InvalidInstance" | "InvalidOption" | "Duplicate" | "Decode" | "Backend" | "Closed";
 
 export interface NamingErrorDetails {
   /** The backend key the error is about, when there is one. */
@@ -46,6 +47,10 @@ export const isNamingError = (e: unknown): e is NamingError =>
 /** The instance is not valid; the message names the field. */
 export const invalidInstance = (field: string, reason: string, key?: string): NamingError =>
   new NamingError("InvalidInstance", `invalid instance: ${field} ${reason}`, { field, key });
+
+/** An option given to a constructor or operator is wrong; the message names it. */
+export const invalidOption = (option: string, reason: string): NamingError =>
+  new NamingError("InvalidOption", `invalid option: ${option} ${reason}`, { field: option });
 
 /** The same appId + hostname is already registered by this Naming. */
 export const duplicate = (key: string): NamingError =>

@@ -3,20 +3,39 @@ import type { Instance } from "./instance.js";
 import { invalidInstance, type NamingError } from "./naming-error.js";
 
 const MAX_NAME_BYTES = 256;
-// Whitespace (Unicode-aware) and C0/C1 control characters; "/" would break the key layout.
-const FORBIDDEN = /[\s\p{Cc}/]/u;
+// Whitespace (Unicode-aware) and C0/C1 control characters; in a hostname, "/" too: it is the last
+// segment of every key layout.
+const FORBIDDEN_IN_HOSTNAME = /[\s\p{Cc}/]/u;
+const FORBIDDEN_IN_APPID = /[\s\p{Cc}]/u;
 
-/**
- * Checks an appId or hostname: non-empty, no "/", no whitespace, no control characters,
- * at most 256 bytes of UTF-8. Returns the reason it is not valid, or `undefined`.
- */
-export const nameProblem = (value: unknown): string | undefined => {
+const checkName = (value: unknown, forbidden: RegExp): string | undefined => {
   if (typeof value !== "string") return `must be a string, got ${typeof value}`;
   if (value.length === 0) return "must not be empty";
-  const bad = FORBIDDEN.exec(value);
+  const bad = forbidden.exec(value);
   if (bad !== null) return `must not contain ${describeChar(bad[0])} (at index ${bad.index})`;
   const bytes = Buffer.byteLength(value, "utf8");
   if (bytes > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes, got ${bytes}`;
+  return undefined;
+};
+
+/**
+ * Checks a hostname: non-empty, no "/", no whitespace, no control characters, at most 256 bytes
+ * of UTF-8. Returns the reason it is not valid, or `undefined`.
+ */
+export const nameProblem = (value: unknown): string | undefined => checkName(value, FORBIDDEN_IN_HOSTNAME);
+
+/**
+ * Checks an appId: as a hostname, except that it may contain "/" (etcd's gRPC naming targets and
+ * go-zero keys do: "svc/echo"), though not an empty segment ("/a", "a//b", "a/"). Whether a key
+ * layout can hold a "/" is the layout's to say.
+ */
+export const appIdProblem = (value: unknown): string | undefined => {
+  const problem = checkName(value, FORBIDDEN_IN_APPID);
+  if (problem !== undefined) return problem;
+  const s = value as string;
+  if (s.startsWith("/") || s.endsWith("/") || s.includes("//")) {
+    return `must not have an empty segment between "/" (got ${JSON.stringify(s)})`;
+  }
   return undefined;
 };
 
@@ -25,10 +44,20 @@ const describeChar = (c: string): string =>
     ? '"/"'
     : `${/\s/u.test(c) ? "whitespace" : "a control character"} U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
-/** Checks an address: a parseable absolute URL such as "grpc://10.0.0.1:9000". */
+// scheme "://": what Kratos' resolvers split on; "unix:/run/app.sock" has no authority to dial.
+const SCHEME_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * Checks an address: a parseable URL of the form `scheme://authority[/path]`, such as
+ * "grpc://10.0.0.1:9000" or "unix:///run/app.sock". Kratos' resolvers read the authority after
+ * "://"; a URL without one ("unix:/run/app.sock", "mailto:x") would be dialed as garbage.
+ */
 export const addrProblem = (addr: unknown): string | undefined => {
   if (typeof addr !== "string") return `must be a string, got ${typeof addr}`;
-  return URL.canParse(addr) ? undefined : `${JSON.stringify(addr)} is not a parseable URL`;
+  if (!URL.canParse(addr)) return `${JSON.stringify(addr)} is not a parseable URL`;
+  return SCHEME_AUTHORITY.test(addr)
+    ? undefined
+    : `${JSON.stringify(addr)} is not of the form scheme://host:port (write "unix:///path" for a socket)`;
 };
 
 /**
@@ -64,7 +93,7 @@ const STRING_FIELDS = ["region", "zone", "env", "version"] as const;
 export const validateValues =
   (key?: string) =>
   (i: Instance): E.Either<NamingError, Instance> => {
-    const app = nameProblem(i.appId);
+    const app = appIdProblem(i.appId);
     if (app !== undefined) return E.left(invalidInstance("appId", app, key));
     const host = nameProblem(i.hostname);
     if (host !== undefined) return E.left(invalidInstance("hostname", host, key));

@@ -1,5 +1,5 @@
 import { map, pipe, type MonoTypeOperatorFunction } from "rxjs";
-import type { Instance, InstancesInfo } from "../model/index.js";
+import { invalidOption, type Instance, type InstancesInfo } from "../model/index.js";
 import { distinctSets } from "./distinct-sets.js";
 import { hash32, mix32 } from "../shared/hash.js";
 import { withInstances } from "./same-instances.js";
@@ -51,7 +51,7 @@ export const subset = (
   options: SubsetOptions = {},
 ): MonoTypeOperatorFunction<InstancesInfo> => {
   if (!Number.isSafeInteger(size) || size < 1) {
-    throw new RangeError(`subset size must be a positive integer, got ${size}`);
+    throw invalidOption("subset size", `must be a positive integer, got ${size}`);
   }
   const choose = (options.algorithm ?? "rendezvous") === "balanced" ? balanced : rendezvous;
   return pipe(

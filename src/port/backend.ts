@@ -1,5 +1,6 @@
 import type { Observable, SchedulerLike } from "rxjs";
 import type { NamingError } from "../model/index.js";
+import type { KeyLayout } from "./layout.js";
 
 /**
  * The narrow interface every backend implements (etcd, memory, ZooKeeper). The logic of
@@ -21,9 +22,11 @@ export interface Backend {
   readonly scheme: string;
   /** The scheduler for timers in core (backoff, linger); virtual time in marble tests. */
   readonly scheduler: SchedulerLike;
+  /** Where this backend keeps each app's instances and how their values look. */
+  readonly layout: KeyLayout;
 
   /**
-   * Watches every key under `prefix` (which ends with "/").
+   * Watches every key under `prefix` (which ends with "/"): an app's `layout.appPrefix`.
    *
    * Without `since`, the first message is a snapshot. With `since`, the backend resumes after that
    * revision, with batches only; when it cannot (the revision was compacted, or the backend has

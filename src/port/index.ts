@@ -1,2 +1,3 @@
 export * from "./backend.js";
 export * from "./from-task-either.js";
+export * from "./layout.js";

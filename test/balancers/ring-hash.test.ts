@@ -2,6 +2,7 @@ import fc from "fast-check";
 import * as O from "fp-ts/lib/Option.js";
 import { describe, expect, it } from "vitest";
 import { ringHash, type Picker } from "../../src/balancers/index.js";
+import { NamingError } from "../../src/model/index.js";
 import { countPicks, drive, info, inst, mustPick } from "./fixtures.js";
 
 const keys = Array.from({ length: 10_000 }, (_, k) => `key-${k}`);
@@ -138,6 +139,7 @@ describe("ringHash", () => {
   });
 
   it("rejects a replica count that is not a positive integer", () => {
-    expect(() => ringHash({ replicas: 0 })).toThrow(RangeError);
+    expect(() => ringHash({ replicas: 0 })).toThrow(/invalid option: ringHash replicas/);
+    expect(() => ringHash({ replicas: 0 })).toThrow(NamingError);
   });
 });

@@ -32,7 +32,6 @@ const expectInvalid = (input: InstanceInput, field: string, reason?: RegExp): Na
 };
 
 const rejectedChars: readonly [string, string][] = [
-  ["slash", "/"],
   ["space", " "],
   ["tab", "\t"],
   ["newline", "\n"],
@@ -77,9 +76,17 @@ describe.each(["appId", "hostname"] as const)("validation of %s", (field) => {
     }
   });
 
-  it('names "/" in the message', () => {
-    expectInvalid(withName("demo/x"), field, /"\/"/);
-  });
+  if (field === "hostname") {
+    it('rejects a "/" and names it in the message', () => {
+      for (const value of ["/", "a/b", "/ab", "ab/"]) expectInvalid(withName(value), field, /"\/"/);
+    });
+  } else {
+    it('accepts a "/" between segments (etcd targets, go-zero keys) but no empty segment', () => {
+      expect(E.isRight(instance(withName("svc/echo")))).toBe(true);
+      expect(E.isRight(instance(withName("app/user.rpc/v2")))).toBe(true);
+      for (const value of ["/", "/a", "a/", "a//b"]) expectInvalid(withName(value), field, /empty segment/);
+    });
+  }
 
   it("names the offending code point of whitespace and control characters", () => {
     expectInvalid(withName("a\u3000b"), field, /U\+3000/);

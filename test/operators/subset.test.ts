@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { subset, type SubsetAlgorithm } from "../../src/operators/index.js";
+import { NamingError } from "../../src/model/index.js";
 import { hostsOf, info, inst, once } from "./fixtures.js";
 
 const hostnames = (min: number, max: number) =>
@@ -108,7 +109,8 @@ describe("subset", () => {
   it("passes the set through when it has no more than size instances, and rejects a bad size", () => {
     const set = info([inst("a"), inst("b")]);
     expect(once(set, subset(2, "c"))).toBe(set);
-    expect(() => subset(0, "c")).toThrow(RangeError);
-    expect(() => subset(1.5, "c")).toThrow(RangeError);
+    expect(() => subset(0, "c")).toThrow(NamingError);
+    expect(() => subset(0, "c")).toThrow(/invalid option: subset size must be a positive integer, got 0/);
+    expect(() => subset(1.5, "c")).toThrow(NamingError);
   });
 });

@@ -5,11 +5,13 @@ import type { NamingError } from "../../model/index.js";
 import {
   fromTaskEither,
   type Backend,
+  type KeyLayout,
   type KeyValue,
   type Lease,
   type Revision,
   type WatchMessage,
 } from "../../port/index.js";
+import { kratosV1Layout } from "../layouts/index.js";
 import { etcdError, withDeadline } from "./etcd-errors.js";
 import { EtcdLease } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
@@ -20,6 +22,8 @@ export interface EtcdBackendOptions {
   /** The deadline of every unary call (range, put, grant, revoke), ms. Default 5,000. */
   readonly requestTimeoutMs?: number;
   readonly watch?: WatchHubOptions;
+  /** Where keys live and how values look. Default Kratos v1 under "kratos_etcd". */
+  readonly layout?: KeyLayout;
 }
 
 /**
@@ -97,6 +101,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   return {
     scheme: "etcd",
     scheduler: asyncScheduler,
+    layout: options.layout ?? kratosV1Layout(),
     faults$: EMPTY,
     watch,
     // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while

@@ -13,7 +13,8 @@ import {
   type Subscription,
 } from "rxjs";
 import { backendError, closedError, toNamingError, type NamingError } from "../../model/index.js";
-import type { Backend, KeyChange, Lease, Revision, WatchMessage } from "../../port/index.js";
+import type { Backend, KeyChange, KeyLayout, Lease, Revision, WatchMessage } from "../../port/index.js";
+import { kratosV1Layout } from "../layouts/index.js";
 import { MemoryLink } from "./memory-link.js";
 import { MemoryStore, MemoryStoreError } from "./memory-store.js";
 
@@ -22,6 +23,8 @@ export interface MemoryBackendOptions {
   readonly store?: MemoryStore;
   /** This client's line to the store, for tests that partition one client. */
   readonly link?: MemoryLink;
+  /** Where keys live and how values look. Default Kratos v1 under "kratos_etcd", as etcd. */
+  readonly layout?: KeyLayout;
 }
 
 /** The memory backend: the port over a {@link MemoryStore}, through a {@link MemoryLink}. */
@@ -109,6 +112,7 @@ export const memoryBackend = (
   return {
     scheme: "memory",
     scheduler,
+    layout: options.layout ?? kratosV1Layout(),
     // Nothing is shared between watches here: a cut line fails each watch on its own.
     faults$: EMPTY,
     watch,

@@ -1,5 +1,6 @@
 import { asyncScheduler, Subject, type SchedulerLike, type Subscription } from "rxjs";
 import type { KeyChange, KeyValue, Revision } from "../../port/index.js";
+import { invalidOption } from "../../model/index.js";
 
 /** One stored key, as etcd keeps it. */
 interface Stored {
@@ -127,7 +128,7 @@ export class MemoryStore {
   /** Grants a lease of `ttlSeconds` that expires unless kept alive. */
   grant(ttlSeconds: number): number {
     this.assertAvailable();
-    if (!(ttlSeconds >= 1)) throw new RangeError(`lease TTL must be at least 1 second, got ${ttlSeconds}`);
+    if (!(ttlSeconds >= 1)) throw invalidOption("lease TTL", `must be at least 1 second, got ${ttlSeconds}`);
     const id = this.nextLease++;
     const lease: StoredLease = { id, ttlMs: ttlSeconds * 1000, keys: new Set(), expiry: undefined };
     lease.expiry = this.scheduleExpiry(lease);
