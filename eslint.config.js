@@ -39,9 +39,49 @@ const rooms = {
   ],
   core: ["**/backends/**", "**/operators/**", "**/balancers/**", "**/grpc/**", "**/cli/**", "**/testing/**"],
   backends: ["**/core/**", "**/operators/**", "**/balancers/**", "**/grpc/**", "**/cli/**", "**/testing/**"],
-  operators: ["**/port/**", "**/core/**", "**/backends/**", "**/grpc/**", "**/cli/**", "**/testing/**"],
-  balancers: ["**/port/**", "**/core/**", "**/backends/**", "**/grpc/**", "**/cli/**", "**/testing/**"],
+  // Operators and balancers are separate rooms: both import the model alone.
+  operators: [
+    "**/port/**",
+    "**/core/**",
+    "**/backends/**",
+    "**/balancers/**",
+    "**/grpc/**",
+    "**/cli/**",
+    "**/testing/**",
+  ],
+  balancers: [
+    "**/port/**",
+    "**/core/**",
+    "**/backends/**",
+    "**/operators/**",
+    "**/grpc/**",
+    "**/cli/**",
+    "**/testing/**",
+  ],
 };
+
+// Faces (grpc, cli, testing) are adapters for users: they import the public API (src/index.ts, the
+// root namings, the public barrels) and nothing inside the rooms, nor one another.
+const insides = [
+  "**/port/**",
+  "**/core/**",
+  "**/backends/**",
+  "**/shared/**",
+  "**/model/**",
+  "!**/model/index.js",
+];
+const faces = {
+  grpc: [...insides, "**/cli/**", "**/testing/**"],
+  cli: [...insides, "**/grpc/**", "**/testing/**"],
+  testing: [...insides, "**/grpc/**", "**/cli/**"],
+};
+
+const restrict = (files, forbidden, message) => ({
+  files,
+  rules: {
+    "no-restricted-imports": ["error", { patterns: [{ group: forbidden, message }] }],
+  },
+});
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp*/**"] },
@@ -66,17 +106,19 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "off",
     },
   },
-  ...Object.entries(rooms).map(([room, forbidden]) => ({
-    files: [`src/${room}/**/*.ts`],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            { group: forbidden, message: `src/${room} may not import this room (see SPEC.md, Architecture)` },
-          ],
-        },
-      ],
-    },
-  })),
+  ...Object.entries({ ...rooms, ...faces }).map(([room, forbidden]) =>
+    restrict(
+      [`src/${room}/**/*.ts`],
+      forbidden,
+      `src/${room} may not import this (see SPEC.md, Architecture)`,
+    ),
+  ),
+  // The root files build namings from rooms; none imports a face. (index.ts, the public barrel,
+  // re-exports the gRPC face's entry point, which loads grpc-js only when called.)
+  restrict(
+    ["src/*.ts"],
+    ["**/cli/**", "**/testing/**", "**/grpc/**"],
+    "a root file may not import a face (see SPEC.md, Architecture)",
+  ),
+  { files: ["src/index.ts"], rules: { "no-restricted-imports": "off" } },
 );

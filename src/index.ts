@@ -1,13 +1,32 @@
 /**
  * rxnaming: service registration and discovery as RxJS streams — Kratos' naming module
  * (Resolver / Registry / Builder) for Node.js, on etcd and an embedded in-memory backend.
+ *
+ * The public surface, each name exported once: the instance model and its errors, the namings
+ * (etcd, memory), the instance-set operators, the balancers. `rxnaming/operators` holds the
+ * operators alone, `rxnaming/testing` the helpers for virtual-time tests.
+ *
+ * @packageDocumentation
  */
-export * from "./model/index.js";
+
+// The model: instances, their Kratos v1 codec, instance sets, errors.
+export { instance, instanceEquals, eqInstance, eqInstances } from "./model/instance.js";
+export type { Instance, InstanceInput } from "./model/instance.js";
+export { encodeInstance, decodeInstance } from "./model/instance-codec.js";
+export type { KeyContext } from "./model/instance-codec.js";
+export { instancesInfo, byHostname } from "./model/instances-info.js";
+export type { InstancesInfo } from "./model/instances-info.js";
+export { NamingError, isNamingError } from "./model/naming-error.js";
+export type { NamingErrorTag, NamingErrorDetails } from "./model/naming-error.js";
+
+// Naming = Registry + Builder, and what it hands out.
 export type { Naming } from "./naming.js";
 export type { Resolver, RegisterOptions, RegistrationEvent, BackoffOptions } from "./core/index.js";
 export { memoryNaming, type MemoryNamingOptions } from "./memory-naming.js";
 export { MemoryStore, MemoryLink, type MemoryStoreOptions } from "./backends/memory/index.js";
+export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
+export { etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
+
+// Instance-set operators and balancers.
 export * from "./operators/index.js";
 export * from "./balancers/index.js";
-export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
-export { etcdClientOptions } from "./backends/etcd/index.js";

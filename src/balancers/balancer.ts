@@ -1,5 +1,5 @@
 import { defer, filter, map, type OperatorFunction } from "rxjs";
-import { instanceEquals, type Instance, type InstancesInfo } from "../model/index.js";
+import { eqInstances, type Instance, type InstancesInfo } from "../model/index.js";
 import { emptyPicker, type Picker } from "./picker.js";
 
 /** What a balancer keeps per instance: at least the instance it was made for. */
@@ -10,9 +10,10 @@ export interface Entry {
 /** The two things that make a balancer. */
 export interface BalancerSpec<E extends Entry> {
   /**
-   * The entry of an instance. `previous` is the entry of the same hostname in the previous set,
-   * so that what was learned (EWMA, current weight, ring points) carries over; it is returned as
-   * is by most balancers when `previous.instance === instance`.
+   * The entry of a new or changed instance. `previous` is the entry of the same hostname in the
+   * previous set (its instance changed), so that what was learned (EWMA, current weight, ring
+   * points) carries over. An unchanged instance (the same object: the core keeps identity) keeps
+   * its entry without a call.
    */
   entry(instance: Instance, previous: E | undefined): E;
   /** The picker over a non-empty list of entries, in hostname order. */
@@ -36,7 +37,7 @@ export const balancer =
       let last: readonly Instance[] | undefined;
       return source.pipe(
         filter((info) => {
-          const same = last !== undefined && sameList(last, info.instances);
+          const same = last !== undefined && eqInstances.equals(last, info.instances);
           last = info.instances;
           return !same;
         }),
@@ -44,7 +45,9 @@ export const balancer =
           const next = new Map<string, E>();
           const list: E[] = [];
           for (const i of info.instances) {
-            const e = spec.entry(i, entries.get(i.hostname));
+            const previous = entries.get(i.hostname);
+            // An update of 1,000 instances allocates nothing for the ones that stayed.
+            const e = previous !== undefined && previous.instance === i ? previous : spec.entry(i, previous);
             next.set(i.hostname, e);
             list.push(e);
           }
@@ -53,6 +56,3 @@ export const balancer =
         }),
       );
     });
-
-const sameList = (a: readonly Instance[], b: readonly Instance[]): boolean =>
-  a === b || (a.length === b.length && a.every((x, i) => instanceEquals(x, b[i]!)));

@@ -4,7 +4,7 @@
  * sets in which that instance stays.
  */
 export { emptyPicker } from "./picker.js";
-export type { BalancerOptions, Pick, Picker, PickRequest, PickResult } from "./picker.js";
+export type { BalancerOptions, Picked, Picker, PickRequest, PickResult } from "./picker.js";
 export { roundRobin } from "./round-robin.js";
 export { random } from "./random.js";
 export type { RandomOptions } from "./random.js";

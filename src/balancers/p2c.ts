@@ -3,7 +3,7 @@ import type { OperatorFunction } from "rxjs";
 import type { Instance, InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
 import { pickAddr } from "./pick-addr.js";
-import type { BalancerOptions, Pick, Picker, PickResult } from "./picker.js";
+import type { BalancerOptions, Picked, Picker, PickResult } from "./picker.js";
 
 /** Options of {@link p2c}. */
 export interface P2cOptions extends BalancerOptions {
@@ -59,9 +59,9 @@ interface P2cConfig {
  * pick per request (done() must know its own start and whether it was already called), and being
  * the `Some` too halves what each pick allocates.
  */
-class P2cPick implements Pick, O.Some<Pick> {
+class P2cPick implements Picked, O.Some<Picked> {
   readonly _tag = "Some" as const;
-  readonly value: Pick = this;
+  readonly value: Picked = this;
   readonly instance: Instance;
   readonly addr: string;
   private finished = false;
@@ -109,7 +109,7 @@ class P2cPicker implements Picker {
     private readonly config: P2cConfig,
   ) {}
 
-  pick(): O.Option<Pick> {
+  pick(): O.Option<Picked> {
     const { entries, config } = this;
     const n = entries.length;
     const now = config.now();
@@ -142,7 +142,7 @@ class P2cPicker implements Picker {
 /**
  * Power of two choices, as Kratos' p2c: draw two instances at random and pick the one with the
  * better ratio of success (EWMA of errors) to load (EWMA of latency and requests in flight), both
- * learned from `Pick.done`. An instance not picked for `forcePickMs` is picked when drawn, so that a
+ * learned from `Picked.done`. An instance not picked for `forcePickMs` is picked when drawn, so that a
  * recovered instance is measured again and wins its traffic back.
  *
  * Call `done` once per pick (with `{ latencyMs }` if you measured it, else the time since the pick
@@ -165,10 +165,11 @@ export const p2c = (options: P2cOptions = {}): OperatorFunction<InstancesInfo, P
     forcePickMs: options.forcePickMs ?? 3000,
   };
   return balancer<P2cEntry>({
-    entry: (instance, previous) =>
-      previous !== undefined && previous.instance === instance
-        ? previous
-        : { instance, addr: pickAddr(instance, scheme), node: previous?.node ?? new P2cNode(config.now()) },
+    entry: (instance, previous) => ({
+      instance,
+      addr: pickAddr(instance, scheme),
+      node: previous?.node ?? new P2cNode(config.now()),
+    }),
     picker: (entries) => new P2cPicker(entries, config),
   });
 };

@@ -1,5 +1,5 @@
 import type { Instance } from "../model/index.js";
-import { authorityOf } from "../shared/authority.js";
+import { authorityOf, isScheme } from "../shared/authority.js";
 
 /**
  * The address a pick carries: the authority ("host:port") of the instance's first addr of
@@ -9,8 +9,6 @@ import { authorityOf } from "../shared/authority.js";
  * pickAddr(i, "grpc") // "10.0.0.1:9000" for addrs ["http://10.0.0.1:8000", "grpc://10.0.0.1:9000"]
  */
 export const pickAddr = (instance: Instance, scheme: string): string => {
-  const prefix = `${scheme.toLowerCase()}://`;
-  const chosen =
-    instance.addrs.find((a) => a.slice(0, prefix.length).toLowerCase() === prefix) ?? instance.addrs[0];
+  const chosen = instance.addrs.find(isScheme(scheme)) ?? instance.addrs[0];
   return chosen === undefined ? "" : authorityOf(chosen);
 };

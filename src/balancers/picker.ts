@@ -7,7 +7,7 @@ export interface PickRequest {
   readonly hashKey?: string;
 }
 
-/** How a picked request ended: reported through {@link Pick.done}. */
+/** How a picked request ended: reported through {@link Picked.done}. */
 export interface PickResult {
   /** Set when the request failed. */
   readonly error?: unknown;
@@ -16,7 +16,7 @@ export interface PickResult {
 }
 
 /** One choice of an instance for one request. */
-export interface Pick {
+export interface Picked {
   readonly instance: Instance;
   /** The chosen address as "host:port" (see `BalancerOptions.addrScheme`). */
   readonly addr: string;
@@ -30,10 +30,10 @@ export interface Pick {
  *
  * @example
  * resolver.instances$.pipe(roundRobin()).subscribe((picker) => (current = picker));
- * const choice = current.pick(); // Option<Pick>
+ * const choice = current.pick(); // Option<Picked>
  */
 export interface Picker {
-  pick(request?: PickRequest): O.Option<Pick>;
+  pick(request?: PickRequest): O.Option<Picked>;
 }
 
 /** Options every balancer takes. */
@@ -51,9 +51,9 @@ export const emptyPicker: Picker = Object.freeze({ pick: () => O.none });
 /**
  * A pick whose `done` does nothing, made once per instance version and reused by every pick.
  * Why: round robin, random, WRR and ring hash learn nothing from results, so their hot path can
- * return a preallocated `Option<Pick>` and allocate nothing.
+ * return a preallocated `Option<Picked>` and allocate nothing.
  */
-export class StaticPick implements Pick {
+export class StaticPick implements Picked {
   constructor(
     readonly instance: Instance,
     readonly addr: string,

@@ -2,7 +2,7 @@ import type * as O from "fp-ts/lib/Option.js";
 import type { OperatorFunction } from "rxjs";
 import type { InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
-import type { BalancerOptions, Pick, Picker } from "./picker.js";
+import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { staticEntry, type StaticEntry } from "./static-entry.js";
 
 /** Options of {@link random}. */
@@ -13,11 +13,11 @@ export interface RandomOptions extends BalancerOptions {
 
 class RandomPicker implements Picker {
   constructor(
-    private readonly picks: readonly O.Option<Pick>[],
+    private readonly picks: readonly O.Option<Picked>[],
     private readonly random: () => number,
   ) {}
 
-  pick(): O.Option<Pick> {
+  pick(): O.Option<Picked> {
     return this.picks[Math.floor(this.random() * this.picks.length)]!;
   }
 }
@@ -35,7 +35,7 @@ export const random = (options: RandomOptions = {}): OperatorFunction<InstancesI
   const scheme = options.addrScheme ?? "grpc";
   const rnd = options.random ?? Math.random;
   return balancer<StaticEntry>({
-    entry: (instance, previous) => staticEntry(instance, previous, scheme),
+    entry: (instance) => staticEntry(instance, scheme),
     picker: (entries) =>
       new RandomPicker(
         entries.map((e) => e.some),

@@ -3,8 +3,9 @@ import { defer, type OperatorFunction } from "rxjs";
 import { invalidOption, type Instance, type InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
 import { hash32 } from "../shared/hash.js";
-import { pickAddr } from "./pick-addr.js";
-import { StaticPick, type BalancerOptions, type Pick, type Picker, type PickRequest } from "./picker.js";
+import { Cursor } from "./cursor.js";
+import type { BalancerOptions, Picked, Picker, PickRequest } from "./picker.js";
+import { staticPick } from "./static-entry.js";
 import { buildRing, ringLookup, ringPoints, updateRing, type Ring } from "./ring.js";
 
 /** Options of {@link ringHash}. */
@@ -19,32 +20,22 @@ export interface RingHashOptions extends BalancerOptions {
 
 interface RingEntry {
   readonly instance: Instance;
-  readonly some: O.Option<Pick>;
+  readonly some: O.Option<Picked>;
   /** The instance's points: learned once per hostname, kept while it stays. */
   readonly points: Uint32Array;
 }
 
-interface Cursor {
-  next: number;
-}
-
 class RingHashPicker implements Picker {
   constructor(
-    private readonly picks: readonly O.Option<Pick>[],
+    private readonly picks: readonly O.Option<Picked>[],
     private readonly ring: Ring,
     private readonly cursor: Cursor,
   ) {}
 
-  pick(request?: PickRequest): O.Option<Pick> {
+  pick(request?: PickRequest): O.Option<Picked> {
     const key = request?.hashKey;
-    if (key === undefined) {
-      // No key, no affinity to keep: spread such requests evenly rather than on one instance.
-      const c = this.cursor;
-      let i = c.next;
-      if (i >= this.picks.length) i = 0;
-      c.next = i + 1;
-      return this.picks[i]!;
-    }
+    // No key, no affinity to keep: spread such requests evenly rather than on one instance.
+    if (key === undefined) return this.picks[this.cursor.step(this.picks.length)]!;
     return this.picks[this.ring.owners[ringLookup(this.ring, hash32(key))]!]!;
   }
 }
@@ -100,19 +91,16 @@ export const ringHash = (options: RingHashOptions = {}): OperatorFunction<Instan
   }
   return (source) =>
     defer(() => {
-      const cursor: Cursor = { next: 0 };
+      const cursor = new Cursor();
       let lastPoints: readonly Uint32Array[] = [];
       let lastRing: Ring | undefined;
       return source.pipe(
         balancer<RingEntry>({
-          entry: (instance, previous) =>
-            previous !== undefined && previous.instance === instance
-              ? previous
-              : {
-                  instance,
-                  some: O.some(new StaticPick(instance, pickAddr(instance, scheme))),
-                  points: previous?.points ?? ringPoints(instance.hostname, replicas),
-                },
+          entry: (instance, previous) => ({
+            instance,
+            some: staticPick(instance, scheme),
+            points: previous?.points ?? ringPoints(instance.hostname, replicas),
+          }),
           picker: (entries) => {
             const points = entries.map((e) => e.points);
             const ring = nextRing(lastRing, lastPoints, points);

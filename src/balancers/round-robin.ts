@@ -2,28 +2,18 @@ import type * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
 import type { InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
-import type { BalancerOptions, Pick, Picker } from "./picker.js";
+import { Cursor } from "./cursor.js";
+import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { staticEntry, type StaticEntry } from "./static-entry.js";
 
 class RoundRobinPicker implements Picker {
-  /**
-   * The position in the round. Held by the picker itself (one field load on the hot path) and
-   * handed to the next picker of the subscription, so that an update does not restart the round.
-   */
-  next: number;
-
   constructor(
-    private readonly picks: readonly O.Option<Pick>[],
-    start: number,
-  ) {
-    this.next = start % picks.length;
-  }
+    private readonly picks: readonly O.Option<Picked>[],
+    private readonly cursor: Cursor,
+  ) {}
 
-  pick(): O.Option<Pick> {
-    let i = this.next;
-    if (i >= this.picks.length) i = 0;
-    this.next = i + 1;
-    return this.picks[i]!;
+  pick(): O.Option<Picked> {
+    return this.picks[this.cursor.step(this.picks.length)]!;
   }
 }
 
@@ -43,15 +33,15 @@ export const roundRobin = (options: BalancerOptions = {}): OperatorFunction<Inst
   // defer: every subscription has its own round.
   return (source) =>
     defer(() => {
-      let previous: RoundRobinPicker | undefined;
+      let cursor: Cursor | undefined;
       return source.pipe(
         balancer<StaticEntry>({
-          entry: (instance, previous) => staticEntry(instance, previous, scheme),
+          entry: (instance) => staticEntry(instance, scheme),
           picker: (entries) =>
-            (previous = new RoundRobinPicker(
+            new RoundRobinPicker(
               entries.map((e) => e.some),
-              previous?.next ?? Math.floor(Math.random() * entries.length),
-            )),
+              (cursor ??= new Cursor(Math.floor(Math.random() * entries.length))),
+            ),
         }),
       );
     });

@@ -1,23 +1,20 @@
 import * as O from "fp-ts/lib/Option.js";
 import type { Instance } from "../model/index.js";
 import { pickAddr } from "./pick-addr.js";
-import { StaticPick, type Pick } from "./picker.js";
+import { StaticPick, type Picked } from "./picker.js";
 
 /** An entry holding the preallocated `some(pick)` of an instance version. */
 export interface StaticEntry {
   readonly instance: Instance;
-  readonly some: O.Option<Pick>;
+  readonly some: O.Option<Picked>;
 }
 
-/**
- * The entry of `instance`: the previous one when the instance object is unchanged (so a list
- * update with 1,000 instances allocates nothing for the ones that stayed), else a new one.
- */
-export const staticEntry = (
-  instance: Instance,
-  previous: StaticEntry | undefined,
-  scheme: string,
-): StaticEntry =>
-  previous !== undefined && previous.instance === instance
-    ? previous
-    : { instance, some: O.some(new StaticPick(instance, pickAddr(instance, scheme))) };
+/** The preallocated `some(pick)` of an instance version, its address of `scheme`. */
+export const staticPick = (instance: Instance, scheme: string): O.Option<Picked> =>
+  O.some(new StaticPick(instance, pickAddr(instance, scheme)));
+
+/** The entry of a new or changed instance, for balancers that learn nothing from picks. */
+export const staticEntry = (instance: Instance, scheme: string): StaticEntry => ({
+  instance,
+  some: staticPick(instance, scheme),
+});

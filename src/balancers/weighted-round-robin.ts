@@ -8,8 +8,8 @@ import {
   type NamingError,
 } from "../model/index.js";
 import { balancer } from "./balancer.js";
-import { pickAddr } from "./pick-addr.js";
-import { StaticPick, type BalancerOptions, type Pick, type Picker } from "./picker.js";
+import type { BalancerOptions, Picked, Picker } from "./picker.js";
+import { staticPick } from "./static-entry.js";
 
 /** Options of {@link weightedRoundRobin}. */
 export interface WeightedRoundRobinOptions extends BalancerOptions {
@@ -35,7 +35,7 @@ interface WrrMemory {
 
 interface WrrEntry {
   readonly instance: Instance;
-  readonly some: O.Option<Pick>;
+  readonly some: O.Option<Picked>;
   readonly weight: number;
   readonly state: WrrState;
 }
@@ -44,7 +44,7 @@ class WeightedRoundRobinPicker implements Picker {
   private readonly total: number;
 
   constructor(
-    private readonly picks: readonly O.Option<Pick>[],
+    private readonly picks: readonly O.Option<Picked>[],
     private readonly weights: Float64Array,
     private readonly states: readonly WrrState[],
     private readonly memory: WrrMemory,
@@ -57,7 +57,7 @@ class WeightedRoundRobinPicker implements Picker {
   // that one is picked instead. nginx repeats a peer across the end of a cycle (weights 2, 2, 3 give
   // "c a b c a b c | c a b ..."); this does not, and the shares over each cycle stay exact, since
   // the peers' credits still sum to zero at each cycle's end (property-tested).
-  pick(): O.Option<Pick> {
+  pick(): O.Option<Picked> {
     const { weights, states, memory } = this;
     const last = memory.last;
     let best = 0;
@@ -131,15 +131,12 @@ export const weightedRoundRobin = (
       const memory: WrrMemory = { last: undefined };
       return source.pipe(
         balancer<WrrEntry>({
-          entry: (instance, previous) =>
-            previous !== undefined && previous.instance === instance
-              ? previous
-              : {
-                  instance,
-                  some: O.some(new StaticPick(instance, pickAddr(instance, scheme))),
-                  weight: weightOf(instance),
-                  state: previous?.state ?? { current: 0 },
-                },
+          entry: (instance, previous) => ({
+            instance,
+            some: staticPick(instance, scheme),
+            weight: weightOf(instance),
+            state: previous?.state ?? { current: 0 },
+          }),
           picker: (entries) =>
             new WeightedRoundRobinPicker(
               entries.map((e) => e.some),

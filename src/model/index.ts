@@ -3,3 +3,4 @@ export * from "./instance.js";
 export * from "./instance-codec.js";
 export * from "./instances-info.js";
 export { validateInstance, nameProblem, appIdProblem, addrProblem } from "./validate.js";
+export { eqStrings } from "./eq.js";

@@ -1,5 +1,8 @@
 import * as E from "fp-ts/lib/Either.js";
+import { fromEquals, type Eq } from "fp-ts/lib/Eq.js";
 import { pipe } from "fp-ts/lib/function.js";
+import * as RA from "fp-ts/lib/ReadonlyArray.js";
+import { eqStrings } from "./eq.js";
 import { invalidInstance, type NamingError } from "./naming-error.js";
 import { validateInstance } from "./validate.js";
 
@@ -85,11 +88,17 @@ export const instanceEquals = (a: Instance, b: Instance): boolean =>
     a.region === b.region &&
     a.env === b.env &&
     a.version === b.version &&
-    arrayEquals(a.addrs, b.addrs) &&
+    eqStrings.equals(a.addrs, b.addrs) &&
     recordEquals(a.metadata, b.metadata));
 
-const arrayEquals = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
+/** Structural equality of instances, as an fp-ts `Eq` (identity first: the core keeps it). */
+export const eqInstance: Eq<Instance> = fromEquals(instanceEquals);
+
+/**
+ * Equality of instance lists, element by element: what decides whether a new set changes
+ * anything for an operator or a balancer that already has the previous one.
+ */
+export const eqInstances: Eq<readonly Instance[]> = RA.getEq(eqInstance);
 
 const recordEquals = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
   const ka = Object.keys(a);

@@ -1,6 +1,6 @@
 import { distinctUntilChanged, map, pipe, type OperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
-import { authorityOf } from "../shared/authority.js";
+import { eqStrings, type InstancesInfo } from "../model/index.js";
+import { authorityOf, isScheme } from "../shared/authority.js";
 
 /** Options of {@link addrs}. */
 export interface AddrsOptions {
@@ -19,17 +19,10 @@ export interface AddrsOptions {
  * @example
  * hostPortOf("grpc")("grpc://10.0.0.1:9000/x") // "10.0.0.1:9000"
  */
-export const hostPortOf =
-  (scheme: string) =>
-  (addr: string): string | undefined => {
-    const prefix = `${scheme.toLowerCase()}://`;
-    if (addr.length < prefix.length || addr.slice(0, prefix.length).toLowerCase() !== prefix)
-      return undefined;
-    return authorityOf(addr);
-  };
-
-const sameStrings = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
+export const hostPortOf = (scheme: string): ((addr: string) => string | undefined) => {
+  const matches = isScheme(scheme);
+  return (addr) => (matches(addr) ? authorityOf(addr) : undefined);
+};
 
 /**
  * The addresses of one scheme across a set: for `"grpc"`, every `grpc://` addr of every instance,
@@ -62,6 +55,6 @@ export const addrs = (
       }
       return Object.freeze(out) as readonly string[];
     }),
-    distinctUntilChanged(sameStrings),
+    distinctUntilChanged(eqStrings.equals),
   );
 };

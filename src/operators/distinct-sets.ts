@@ -1,6 +1,5 @@
 import { distinctUntilChanged, type MonoTypeOperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
-import { sameInstances } from "./same-instances.js";
+import { eqInstances, type InstancesInfo } from "../model/index.js";
 
 /**
  * Drops a set whose appId and instances equal the previous one's (a new revision alone is not a
@@ -13,4 +12,4 @@ import { sameInstances } from "./same-instances.js";
  * resolver.instances$.pipe(filterInstances({ zone: "sh001" }), distinctSets())
  */
 export const distinctSets = (): MonoTypeOperatorFunction<InstancesInfo> =>
-  distinctUntilChanged((a, b) => a.appId === b.appId && sameInstances(a.instances, b.instances));
+  distinctUntilChanged((a, b) => a.appId === b.appId && eqInstances.equals(a.instances, b.instances));

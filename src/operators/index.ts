@@ -15,5 +15,3 @@ export type { AddrsOptions } from "./addrs.js";
 export { distinctSets } from "./distinct-sets.js";
 export { buildOptions } from "./build-options.js";
 export type { BuildOptions } from "./build-options.js";
-// The balancers are operators too (InstancesInfo -> Picker): `rxnaming/operators` has them all.
-export * from "../balancers/index.js";

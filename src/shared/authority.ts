@@ -11,3 +11,15 @@ export const authorityOf = (addr: string): string => {
   const authority = end === -1 ? rest : rest.slice(0, end);
   return authority.slice(authority.lastIndexOf("@") + 1);
 };
+
+/**
+ * Whether an address is a URL of `scheme` ("grpc" matches "grpc://..." and "GRPC://...": URL
+ * schemes compare case-insensitively). Made once per scheme, called per address.
+ *
+ * @example
+ * isScheme("grpc")("grpc://10.0.0.1:9000") // true
+ */
+export const isScheme = (scheme: string): ((addr: string) => boolean) => {
+  const prefix = `${scheme.toLowerCase()}://`;
+  return (addr) => addr.length >= prefix.length && addr.slice(0, prefix.length).toLowerCase() === prefix;
+};

@@ -10,12 +10,16 @@
  * });
  */
 import type { SchedulerLike } from "rxjs";
-import { instance, type Instance, type InstanceInput } from "../model/index.js";
-import { memoryNaming, type MemoryNamingOptions } from "../memory-naming.js";
-import { MemoryLink, MemoryStore } from "../backends/memory/index.js";
-import type { Naming } from "../naming.js";
-
-export { MemoryStore, MemoryLink };
+import {
+  instance,
+  memoryNaming,
+  MemoryLink,
+  MemoryStore,
+  type Instance,
+  type InstanceInput,
+  type MemoryNamingOptions,
+  type Naming,
+} from "../index.js";
 
 /** A memory naming on a fresh store, with the store and the naming's link for the test to drive. */
 export const testNaming = (

@@ -2,7 +2,7 @@ import * as O from "fp-ts/lib/Option.js";
 import { Subject, type Observable, type OperatorFunction } from "rxjs";
 import type { InstancesInfo } from "../../src/model/index.js";
 export { info, inst } from "../fixtures.js";
-import type { Pick, Picker, PickRequest } from "../../src/balancers/index.js";
+import type { Picked, Picker, PickRequest } from "../../src/balancers/index.js";
 
 /** Feeds sets into a balancer by hand and keeps its latest picker. */
 export const drive = (operator: OperatorFunction<InstancesInfo, Picker>) => {
@@ -22,7 +22,7 @@ export const drive = (operator: OperatorFunction<InstancesInfo, Picker>) => {
 };
 
 /** The pick, or a test failure when there is none. */
-export const mustPick = (picker: Picker, request?: PickRequest): Pick => {
+export const mustPick = (picker: Picker, request?: PickRequest): Picked => {
   const choice = picker.pick(request);
   if (O.isNone(choice)) throw new Error("expected a pick, got none");
   return choice.value;
