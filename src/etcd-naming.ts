@@ -12,6 +12,8 @@ export interface EtcdNamingOptions {
   readonly ttlSeconds?: number;
   /** How long an app's watch outlives its last subscriber, in ms. Default 5,000. */
   readonly lingerMs?: number;
+  /** How long `fetch()` waits for an app's first set before a `Backend` error, in ms. Default 10,000. */
+  readonly fetchTimeoutMs?: number;
   /** The deadline of each etcd call, in ms. Default 5,000. */
   readonly requestTimeoutMs?: number;
   /** Backoff of watch and registration retries. Default 100 ms doubling to 1 s, jittered. */
@@ -46,6 +48,7 @@ export const etcdNaming = (client: Etcd3, options: EtcdNamingOptions = {}): Nami
       pipeline: buildOptions,
       ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
       ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
+      ...(options.fetchTimeoutMs !== undefined && { fetchTimeoutMs: options.fetchTimeoutMs }),
       ...(options.backoff && { backoff: options.backoff }),
     },
   );

@@ -12,6 +12,8 @@ export interface MemoryNamingOptions {
   readonly ttlSeconds?: number;
   /** How long an app's watch outlives its last subscriber, in ms. Default 5,000. */
   readonly lingerMs?: number;
+  /** How long `fetch()` waits for an app's first set before a `Backend` error, in ms. Default 10,000. */
+  readonly fetchTimeoutMs?: number;
   /**
    * The store to share with other namings (as processes share an etcd); by default each naming
    * has its own. Its scheduler wins over `scheduler`.
@@ -45,5 +47,6 @@ export const memoryNaming = (options: MemoryNamingOptions = {}): Naming =>
       pipeline: buildOptions,
       ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
       ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
+      ...(options.fetchTimeoutMs !== undefined && { fetchTimeoutMs: options.fetchTimeoutMs }),
     },
   );

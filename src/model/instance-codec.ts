@@ -93,7 +93,7 @@ export interface KeyContext {
  * field. (Decoding 10,000 instances on a cold start is what this saves: io-ts' combinators cost
  * more than JSON.parse itself.)
  */
-const fromKratosJson = (
+export const fromKratosJson = (
   j: Record<string, unknown>,
 ): { -readonly [K in keyof Instance]: Instance[K] } | undefined => {
   const { region = "", zone = "", env = "", appid = "", hostname = "", version = "" } = j;

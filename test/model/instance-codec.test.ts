@@ -2,6 +2,7 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
+  fromKratosJson,
   decodeInstance,
   encodeInstance,
   instance,
@@ -389,6 +390,38 @@ describe("codec properties", () => {
     fc.assert(
       fc.property(kratosish, (v) => checkOutcome(JSON.stringify(v))),
       { numRuns: 1000 },
+    );
+  });
+
+  it("the fast path and the io-ts codec accept and reject the same objects, and agree on the result", () => {
+    const anyJson = fc.jsonValue({ maxDepth: 2 });
+    const field = <T>(good: fc.Arbitrary<T>) => fc.oneof(good, anyJson);
+    const kratosish = fc.record(
+      {
+        region: field(str),
+        zone: field(str),
+        env: field(str),
+        appid: field(fc.constantFrom("demo.service", "", "other")),
+        hostname: field(fc.constantFrom("host-1", "", "host-2")),
+        addrs: field(fc.oneof(fc.constant(null), fc.array(fc.oneof(str, fc.constant("grpc://a:1"))))),
+        version: field(str),
+        latest_timestamp: field(fc.oneof(fc.integer(), fc.double())),
+        metadata: field(fc.oneof(fc.constant(null), fc.dictionary(str, fc.oneof(str, anyJson)))),
+        status: field(fc.oneof(fc.integer(), fc.double())),
+        extra: anyJson,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(kratosish, (v) => {
+        // As JSON.parse gives it: what both decoders see in decodeInstance.
+        const j = JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
+        const fast = fromKratosJson(j);
+        const slow = InstanceFromKratosJson.decode(j);
+        expect(fast !== undefined).toBe(E.isRight(slow));
+        if (fast !== undefined && E.isRight(slow)) expect(fast).toEqual(slow.right);
+      }),
+      { numRuns: 2000 },
     );
   });
 
