@@ -194,7 +194,9 @@ export const registration = (
       const id = identity!;
       const other = deps.held.get(id);
       if (other !== undefined) return throwError(() => duplicate(other));
-      deps.held.set(id, id);
+      // Its key until the first write says otherwise (a layout that names keys by lease, as
+      // go-zero does, gets the lease's key then).
+      deps.held.set(id, layout.keyOf(first.instance, ""));
       firstInstance = first.instance;
       return defer(() => backend.grant(ttl)).pipe(
         retryCurable<Lease>(),
