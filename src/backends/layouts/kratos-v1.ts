@@ -1,4 +1,4 @@
-import { decodeInstance, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
+import { decodeInstanceAtCheckedKey, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 
 /**
@@ -38,6 +38,7 @@ export const kratosV1Layout = (prefix = "kratos_etcd"): KeyLayout => {
       return bad === undefined ? hostname : { problem: `hostname ${bad}` };
     },
     encode: encodeInstance,
-    decode: (where, value) => decodeInstance(where)(value),
+    // Keys reach decode through hostnameOf, which checked the hostname; build() checked the appid.
+    decode: (where, value) => decodeInstanceAtCheckedKey(where)(value),
   };
 };
