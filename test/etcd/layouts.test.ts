@@ -221,6 +221,29 @@ describe("key layouts on etcd", () => {
       await waitFor(async () => (await rawGet(event.key)) === undefined, { timeoutMs: 1_000 });
     });
 
+    it("moves the key with the lease: a lost lease registers again under the new lease id", async () => {
+      const key = freshApp("app");
+      const events: RegistrationEvent[] = [];
+      const sub = world
+        .naming({ layout: "go-zero", ttlSeconds: 3 })
+        .register(inst(key, "host-1", { addrs: ["grpc://10.0.0.5:8080"] }))
+        .subscribe((e) => events.push(e));
+      const first = await registered(events);
+      const consumer = world.naming({ layout: "go-zero" }).build(key).instances$;
+      await until(consumer, (h) => h.includes(first.leaseId));
+      await etcd().etcdctl(["lease", "revoke", BigInt(first.leaseId).toString(16)]);
+      const again = () => events.filter((e) => e.type === "registered");
+      await waitFor(() => again().length === 2, { timeoutMs: 10_000 });
+      const second = again()[1] as Extract<RegistrationEvent, { type: "registered" }>;
+      expect(events.map((e) => e.type)).toEqual(["registered", "lost", "registered"]);
+      expect(second.leaseId).not.toBe(first.leaseId);
+      expect(second.key).toBe(`${key}/${second.leaseId}`);
+      await until(consumer, (h) => h.length === 1 && h[0] === second.leaseId);
+      expect(await rawGet(first.key)).toBeUndefined();
+      expect(await rawGet(second.key)).toBe("10.0.0.5:8080");
+      sub.unsubscribe();
+    });
+
     it("refuses to register an instance without a grpc:// address, writing nothing", async () => {
       const key = freshApp("app");
       const error = await firstValueFrom(
