@@ -11,4 +11,4 @@ export * from "./operators/index.js";
 export * from "./balancers/index.js";
 export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
 export { etcdClientOptions } from "./backends/etcd/index.js";
-export type { LayoutName } from "./backends/layouts/index.js";
+export { layoutNames, type LayoutName } from "./backends/layouts/index.js";
