@@ -30,9 +30,8 @@ const metadataOf = (metadata: unknown): Record<string, string> => {
   if (metadata === null || metadata === undefined) return {};
   const text = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
   if (typeof metadata !== "object" || Array.isArray(metadata)) return { value: text(metadata) };
-  const record: Record<string, string> = {};
-  for (const [k, v] of Object.entries(metadata)) record[k] = text(v);
-  return record;
+  // fromEntries defines every key as its own property, "__proto__" included.
+  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, text(v)]));
 };
 
 /**

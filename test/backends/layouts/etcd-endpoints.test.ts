@@ -85,6 +85,7 @@ describe("etcd-endpoints layout", () => {
     expect(meta("42")).toEqual({ value: "42" });
     expect(meta("[1,2]")).toEqual({ value: "[1,2]" });
     expect(meta("null")).toEqual({});
+    expect(Object.keys(meta('{"__proto__":{"x":1}}'))).toEqual(["__proto__"]);
   });
 
   it("round-trips its own encoding", () => {
