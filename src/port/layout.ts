@@ -25,7 +25,11 @@ export interface KeyLayout {
    * app nested under this one ("svc/echo/..." under "svc/"), skipped quietly.
    */
   hostnameOf(appId: string, key: string): string | { readonly problem: string | undefined };
-  /** The value stored for an instance, byte for byte as the layout's own writers store it. */
+  /**
+   * The value stored for an instance, byte for byte as the layout's own writers store it. An
+   * instance the layout cannot hold (go-zero and etcd-endpoints need a grpc:// address) throws
+   * an `InvalidInstance` NamingError, which the registration reports as its error.
+   */
   encode(instance: Instance): string;
   /** The instance stored at `key` (named `hostname` of `appId`); a `Decode` error naming the key. */
   decode(where: KeyContext, value: string): E.Either<NamingError, Instance>;
