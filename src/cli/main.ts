@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `rxnaming` command. Its commands (watch, list, register, demo; SPEC.md "Command line") are
-// not built yet: this entry point is reserved so that the package's `bin` stays stable.
-process.stderr.write(
-  "rxnaming: the command line is not available in this version yet (see SPEC.md, Command line)\n",
-);
-process.exitCode = 2;
+// The `rxnaming` command (SPEC.md, "Command line"): demo, watch, list, register.
+import { run } from "./program.js";
+
+const code = await run(process.argv.slice(2));
+process.exitCode = code;
+// Everything is closed by now; if a library still holds a handle, do not hang the shell on it.
+setTimeout(() => process.exit(code), 2_000).unref();
