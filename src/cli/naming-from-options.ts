@@ -29,11 +29,14 @@ export interface Peer {
 /** How a backend loses a registration's lease, for the demo. */
 export interface LeaseLoss {
   /** What happens, in a few words, for the demo's story line. */
-  readonly how: string;
+  how(ttlSeconds: number): string;
   /** Starts the loss of this lease. */
   begin(leaseId: string): Promise<void>;
-  /** Lets the peer reach the backend again (it then re-grants the lease). */
-  end(): void;
+  /**
+   * Ends the loss, when it lasts until ended (the peer then finds its lease lost and registers
+   * again); absent when the registration recovers by itself.
+   */
+  readonly end?: { readonly how: string; run(): void };
 }
 
 /** What a command tells {@link namingFromOptions} about itself. */
@@ -76,9 +79,13 @@ export const namingFromOptions = async (
         return {
           naming: make(link),
           leaseLoss: {
-            how: "is cut off from the store: its keep-alives stop and its lease runs down",
+            how: (ttl) =>
+              `is cut off from the store: its keep-alives stop and its lease runs down (TTL ${ttl} s)`,
             begin: async () => link.cut(),
-            end: () => link.restore(),
+            end: {
+              how: "reaches the store again: it finds its lease lost and registers anew",
+              run: () => link.restore(),
+            },
           },
         };
       },
@@ -109,14 +116,13 @@ export const namingFromOptions = async (
     peer: () => ({
       naming: make(),
       leaseLoss: {
-        how: "loses its lease (revoked in etcd, as an admin or an expiry would)",
+        how: () => "loses its lease (revoked in etcd): its registration notices and registers anew",
         begin: async (leaseId) => {
           await client.leaseClient.leaseRevoke(
             { ID: leaseId },
             { deadline: new Date(Date.now() + options.dialTimeout) },
           );
         },
-        end: () => undefined,
       },
     }),
     explain: (error) => explainEtcdError(error, target),

@@ -121,7 +121,7 @@ export class DemoRun {
       const service = this.services.get(i.hostname);
       if (service?.cut) {
         service.expired();
-        this.log("client", `client: - ${i.hostname}: its lease expired and the key went with it (${count})`);
+        this.log("client", `client: - ${i.hostname}: its lease ended and its key went with it (${count})`);
       } else this.log("client", `client: - ${i.hostname} (${count})`);
     }
   }

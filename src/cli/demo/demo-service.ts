@@ -56,8 +56,10 @@ export class DemoService {
       next: (event) => {
         if (event.type === "lost") this.state = "re-registering";
         else {
+          // Registered (again) or updated: the backend has it, whatever happened before.
           this.leaseId = event.leaseId;
-          if (!this.cut) this.state = this.slow ? "slow" : "up";
+          this.cut = false;
+          this.state = this.slow ? "slow" : "up";
         }
         this.onEvent(this, event);
       },
@@ -82,11 +84,16 @@ export class DemoService {
     if (this.leaseId !== undefined) await this.peer.leaseLoss.begin(this.leaseId);
   }
 
-  /** Ends the cut: the registration finds its lease lost and registers again. */
-  reconnect(): void {
-    this.cut = false;
-    if (this.state === "cut off" || this.state === "expired") this.state = "re-registering";
-    this.peer.leaseLoss.end();
+  /**
+   * Ends the cut, on a backend where it lasts until ended: the registration then finds its lease
+   * lost and registers again. `say` is told what happens first, since the events follow at once.
+   */
+  reconnect(say: (how: string) => void): void {
+    const end = this.peer.leaseLoss.end;
+    if (end === undefined || !this.cut) return;
+    say(end.how);
+    this.state = "re-registering";
+    end.run();
   }
 
   /** The client no longer sees this service while it is cut off: its lease expired. */
@@ -101,8 +108,8 @@ export class DemoService {
     this.serving = false;
   }
 
-  get leaseLossHow(): string {
-    return this.peer.leaseLoss.how;
+  leaseLossHow(ttlSeconds: number): string {
+    return this.peer.leaseLoss.how(ttlSeconds);
   }
 
   private instanceOf(weight: number): Instance {

@@ -73,16 +73,13 @@ export const story = (durationMs: number, ttlSeconds: number): StoryStep[] => {
       run: async (demo) => {
         const d = demo.services.get("host-d");
         if (d === undefined) return;
-        demo.log("story", `host-d ${d.leaseLossHow} (TTL ${ttlSeconds} s)`);
+        demo.log("story", `host-d ${d.leaseLossHow(ttlSeconds)}`);
         await d.cutOff();
       },
     },
     {
       at: cutAt + ttlSeconds * 1000 + Math.max(400, at(0.07)),
-      run: (demo) => {
-        demo.log("story", "host-d reaches the backend again: it finds its lease lost and registers anew");
-        demo.services.get("host-d")?.reconnect();
-      },
+      run: (demo) => demo.services.get("host-d")?.reconnect((how) => demo.log("story", `host-d ${how}`)),
     },
     {
       at: at(0.68),

@@ -78,6 +78,8 @@ export class Traffic {
   }
 
   private tick(): void {
+    // No requests before the client first sees an instance: the demo starts when its services do.
+    if (this.p2c === emptyPicker && this.byHost.size === 0) return;
     this.byHost.forEach((t) => {
       t.recent *= DECAY;
       t.recentWrr *= DECAY;
