@@ -27,7 +27,7 @@ export const parseDuration = (value: string): number => {
   return ms;
 };
 
-/** Adds the connection options to a command; `what` says where they apply, for its help. */
+/** Adds the connection options (etcdctl's names, and their environment variables) to a command. */
 export const withConnectionOptions = (command: Command): Command =>
   command
     .addOption(

@@ -271,6 +271,25 @@ describe("demo", () => {
     }
   });
 
+  it("Ctrl-C ends it early, with the summary, exit 0", async () => {
+    const screen = await TmuxScreen.start(
+      `bash -c 'node ${cli.main} demo --duration 60s; echo "[exit $?]"; sleep 60'`,
+      120,
+      40,
+      cleanEnv(),
+    );
+    try {
+      await screen.waitFor(/host-a\s+sh001/, 30_000);
+      await screen.keys("C-c");
+      const end = await screen.waitFor(/\[exit \d+\]/, 15_000);
+      expect(end).toContain("[exit 0]");
+      expect(end).toMatch(/Demo over after \d+\.\ds on the embedded in-memory store\./);
+      expect(end).not.toContain("Demo over after 60.0s");
+    } finally {
+      await screen.kill();
+    }
+  });
+
   it("NO_COLOR: the same live view, without colours", async () => {
     const screen = await TmuxScreen.start(
       `NO_COLOR=1 node ${cli.main} demo --duration 2s; echo "[exit $?]"; sleep 60`,

@@ -63,12 +63,14 @@ const totals = (demo: DemoRun): string => {
 
 /** The summary printed when the demo ends, in both views. */
 export const summary = (demo: DemoRun, s: Styles): string[] => {
-  const rows = [...demo.traffic.byHost.entries()].map(([host, t]) => [
-    host,
-    thousands(t.total),
-    percent(demo.traffic.requests > 0 ? t.total / demo.traffic.requests : 0),
-    t.total - t.failed > 0 ? `${Math.round(t.latencySumMs / (t.total - t.failed))} ms` : "-",
-  ]);
+  const rows = [...demo.traffic.byHost.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([host, t]) => [
+      host,
+      thousands(t.total),
+      percent(demo.traffic.requests > 0 ? t.total / demo.traffic.requests : 0),
+      t.total - t.failed > 0 ? `${Math.round(t.latencySumMs / (t.total - t.failed))} ms` : "-",
+    ]);
   return [
     "",
     s.bold(`Demo over after ${seconds(demo.elapsedMs)} on ${demo.connection.where}.`),
