@@ -40,7 +40,7 @@ export const explainEtcdError = (error: unknown, target: EtcdTarget): string => 
     return `etcd at ${where} requires authentication: pass --user (and ETCDCTL_PASSWORD)`;
   }
   const hint = tls
-    ? "is it running, do --endpoints (or ETCD_ENDPOINTS) and --cacert match it?"
+    ? "is it running, and do --endpoints (or ETCD_ENDPOINTS), --cacert and, if it wants client certificates, --cert and --key match it?"
     : "is it running, and are --endpoints (or ETCD_ENDPOINTS) right? (https:// and --cacert for TLS)";
   return `cannot reach etcd at ${where} (${shorten(text)}): ${hint}`;
 };

@@ -1,7 +1,7 @@
 import { Etcd3 } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
-import { freePort, startEtcd, startProxy, useEtcd } from "../harness/index.js";
+import { freePort, makeTlsMaterial, startEtcd, startProxy, useEtcd } from "../harness/index.js";
 import { buildCli, CliProcess, cleanEnv, runCli, type BuiltCli, type CliResult } from "./cli-process.js";
 import { TmuxScreen } from "./tmux-screen.js";
 
@@ -170,6 +170,45 @@ describe("on etcd", () => {
     );
     expect(allowed.code).toBe(0);
     expect(JSON.parse(allowed.stdout)).toMatchObject({ appId: app, instances: [] });
+  });
+});
+
+describe("TLS", () => {
+  it("--cacert, --cert and --key reach an etcd that requires client certificates", async () => {
+    const tls = await makeTlsMaterial();
+    const secured = await startEtcd({ tls: { ...tls, clientCertAuth: true } });
+    const app = freshApp("cli");
+    const certs = ["--cacert", tls.caFile, "--cert", tls.clientCertFile, "--key", tls.clientKeyFile];
+    const register = start([...registerArgs(app).slice(0, -2), "--endpoints", secured.endpoint, ...certs]);
+    try {
+      await register.waitForOutput(/^registered /m);
+      const listed = await runCli(cli.main, [
+        "list",
+        app,
+        "--json",
+        "--endpoints",
+        secured.endpoint,
+        ...certs,
+      ]);
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toMatchObject({ instances: [{ hostname: "host-1" }] });
+
+      // Without a client certificate etcd refuses the handshake: one line, exit 1.
+      const refused = await runCli(cli.main, [
+        "list",
+        app,
+        "--endpoints",
+        secured.endpoint,
+        "--cacert",
+        tls.caFile,
+        "--dial-timeout",
+        "2s",
+      ]);
+      expect(refused.code).toBe(1);
+      expectOneLineError(refused, /cannot reach etcd at https:\/\/localhost:\d+ .*--cacert/);
+    } finally {
+      register.kill();
+    }
   });
 });
 
