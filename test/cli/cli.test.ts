@@ -80,9 +80,10 @@ describe("on etcd", () => {
   it("watch --json prints the current set, then the add and the removal", async () => {
     const app = freshApp("cli");
     const watch = start(["watch", app, "--json", ...at()]);
-    const register = start(registerArgs(app, "host-2"));
+    let register: CliProcess | undefined;
     try {
       await watch.waitForOutput(/"type":"synced"/);
+      register = start(registerArgs(app, "host-2"));
       await register.waitForOutput(/^registered /m);
       await watch.waitForOutput(/"type":"added"/);
       register.signal("SIGTERM");
@@ -104,7 +105,7 @@ describe("on etcd", () => {
       expect(lines.every((l) => l.appId === app)).toBe(true);
     } finally {
       watch.kill();
-      register.kill();
+      register?.kill();
     }
   });
 
