@@ -194,6 +194,12 @@ describe("TLS", () => {
       expect(listed.code).toBe(0);
       expect(JSON.parse(listed.stdout)).toMatchObject({ instances: [{ hostname: "host-1" }] });
 
+      // By IP address (the certificate names 127.0.0.1 too): no Node warning on stderr (DEP0123).
+      const byIp = secured.endpoint.replace("localhost", "127.0.0.1");
+      const quiet = await runCli(cli.main, ["list", app, "--endpoints", byIp, ...certs]);
+      expect({ code: quiet.code, stderr: quiet.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(quiet.stdout).toMatch(/^host-1\s/m);
+
       // Without a client certificate etcd refuses the handshake: one line, exit 1.
       const refused = await runCli(cli.main, [
         "list",
