@@ -28,7 +28,8 @@ export const parseEndpoints = (value: string, tls: boolean): string[] => {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw usageError(`--endpoints: "${raw}" must be http:// or https://`);
     }
-    return `${url.protocol}//${url.hostname.includes(":") ? `[${url.hostname}]` : url.hostname}:${url.port || "2379"}`;
+    // `hostname` keeps an IPv6 address in its brackets.
+    return `${url.protocol}//${url.hostname}:${url.port || "2379"}`;
   });
 };
 
