@@ -26,7 +26,8 @@ export { memoryNaming, type MemoryNamingOptions } from "./memory-naming.js";
 export { MemoryStore, MemoryLink, type MemoryStoreOptions } from "./backends/memory/index.js";
 export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
 export { etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
-export { layoutNames, type LayoutName } from "./backends/layouts/index.js";
+export { layoutNamed, layoutNames, type LayoutName } from "./backends/layouts/index.js";
+export type { KeyLayout } from "./port/layout.js";
 
 // Instance-set operators and balancers.
 export * from "./operators/index.js";

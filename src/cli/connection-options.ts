@@ -1,11 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { layoutNames, type LayoutName } from "../index.js";
 
 /** The options every command takes to find the backend, as etcdctl names them. */
 export interface ConnectionOptions {
   /** etcd endpoints, comma-separated (`--endpoints` or ETCD_ENDPOINTS); none: embedded or the default. */
   readonly endpoints?: string;
-  /** The key prefix (`--prefix` or ETCD_PREFIX), default "kratos_etcd" as Kratos. */
-  readonly prefix: string;
+  /** The key prefix (`--prefix` or ETCD_PREFIX); the layout's default when absent ("kratos_etcd" for Kratos v1). */
+  readonly prefix?: string;
+  /** Where keys live and how values look (`--layout` or ETCD_LAYOUT), default "kratos-v1". */
+  readonly layout: LayoutName;
   /** TLS: the CA bundle that signed etcd's certificate. */
   readonly cacert?: string;
   /** TLS: this client's certificate, for etcd's client-certificate auth. */
@@ -35,7 +38,17 @@ export const withConnectionOptions = (command: Command): Command =>
         "ETCD_ENDPOINTS",
       ),
     )
-    .addOption(new Option("--prefix <prefix>", "key prefix").env("ETCD_PREFIX").default("kratos_etcd"))
+    .addOption(
+      new Option("--prefix <prefix>", "key prefix (default: the layout's, kratos_etcd for kratos-v1)").env(
+        "ETCD_PREFIX",
+      ),
+    )
+    .addOption(
+      new Option("--layout <name>", "key layout: where keys live and how values look")
+        .choices(layoutNames)
+        .env("ETCD_LAYOUT")
+        .default("kratos-v1"),
+    )
     .addOption(new Option("--cacert <file>", "TLS: verify etcd's certificate with this CA bundle"))
     .addOption(new Option("--cert <file>", "TLS: client certificate"))
     .addOption(new Option("--key <file>", "TLS: key of the client certificate"))

@@ -1,4 +1,12 @@
-import { etcdNaming, memoryNaming, MemoryLink, MemoryStore, type Naming } from "../index.js";
+import {
+  etcdNaming,
+  layoutNamed,
+  memoryNaming,
+  MemoryLink,
+  MemoryStore,
+  type KeyLayout,
+  type Naming,
+} from "../index.js";
 import { oneLine, usageError } from "./cli-error.js";
 import type { ConnectionOptions } from "./connection-options.js";
 import { DEFAULT_ENDPOINT, etcdConnection, probeEtcd } from "./etcd-connection.js";
@@ -59,15 +67,24 @@ export const namingFromOptions = async (
   options: ConnectionOptions,
   use: NamingUse,
 ): Promise<NamingConnection> => {
-  const prefix = options.prefix.replace(/^\/+|\/+$/g, "");
-  if (prefix === "" || /\s/.test(prefix))
-    throw usageError(`--prefix "${options.prefix}" is not a key prefix`);
-  const ttl = use.ttlSeconds === undefined ? {} : { ttlSeconds: use.ttlSeconds };
+  let layout: KeyLayout;
+  try {
+    layout = layoutNamed(options.layout, options.prefix);
+  } catch (e) {
+    throw usageError(`--prefix "${options.prefix ?? ""}" is not a key prefix: ${oneLine(e)}`);
+  }
+  const appProblem = layout.appIdProblem(use.appId);
+  if (appProblem !== undefined) throw usageError(`appid "${use.appId}" ${appProblem}: try another --layout`);
+  const keys = {
+    layout: options.layout,
+    ...(options.prefix !== undefined && { prefix: options.prefix }),
+    ...(use.ttlSeconds !== undefined && { ttlSeconds: use.ttlSeconds }),
+  };
   if (options.endpoints === undefined && use.embedded === true) {
     const store = new MemoryStore();
     const namings: Naming[] = [];
     const make = (link?: MemoryLink): Naming => {
-      const naming = memoryNaming({ store, prefix, ...ttl, ...(link && { link }) });
+      const naming = memoryNaming({ store, ...keys, ...(link && { link }) });
       namings.push(naming);
       return naming;
     };
@@ -99,14 +116,14 @@ export const namingFromOptions = async (
   const connection = await etcdConnection(options, options.endpoints ?? DEFAULT_ENDPOINT);
   const { client, target } = connection;
   try {
-    await probeEtcd(connection, `/${prefix}/${use.appId}/`);
+    await probeEtcd(connection, layout.appPrefix(use.appId));
   } catch (e) {
     client.close();
     throw e;
   }
   const namings: Naming[] = [];
   const make = (): Naming => {
-    const naming = etcdNaming(client, { prefix, ...ttl });
+    const naming = etcdNaming(client, keys);
     namings.push(naming);
     return naming;
   };

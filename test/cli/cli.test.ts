@@ -77,6 +77,42 @@ describe("on etcd", () => {
     }
   });
 
+  it("--layout go-zero: register writes go-zero's bare host:port under the lease's key, list reads it back", async () => {
+    const app = `${freshApp("cli")}/user.rpc`;
+    const register = start([
+      "register",
+      "--layout",
+      "go-zero",
+      "--appid",
+      app,
+      "--hostname",
+      "h",
+      "--addr",
+      "grpc://10.0.0.7:9001",
+      ...at(),
+    ]);
+    try {
+      const [, key, lease] = await register.waitForOutput(/^registered (\S+) \(lease (\d+),/m);
+      expect(key).toBe(`${app}/${lease}`);
+      const client = new Etcd3({ hosts: [etcd().endpoint] });
+      try {
+        expect(await client.get(key!).string()).toBe("10.0.0.7:9001");
+      } finally {
+        client.close();
+      }
+      const json = await runCli(cli.main, ["list", app, "--json", "--layout", "go-zero", ...at()]);
+      expect(json.code).toBe(0);
+      const listed = JSON.parse(json.stdout) as { instances: { addrs: string[] }[] };
+      expect(listed.instances.map((i) => i.addrs)).toEqual([["grpc://10.0.0.7:9001"]]);
+      // Kratos v1 cannot hold an appid with "/": a usage error naming the layout, exit 2.
+      const wrong = await runCli(cli.main, ["list", app, ...at()]);
+      expect(wrong.code).toBe(2);
+      expectOneLineError(wrong, /kratos-v1/);
+    } finally {
+      register.kill();
+    }
+  });
+
   it("watch --json prints the current set, then the add and the removal", async () => {
     const app = freshApp("cli");
     const watch = start(["watch", app, "--json", ...at()]);
