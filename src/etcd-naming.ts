@@ -5,6 +5,7 @@ import { createNaming, type BackoffOptions } from "./core/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
+/** Options of {@link etcdNaming}. */
 export interface EtcdNamingOptions {
   /**
    * The key prefix, whose default is the layout's: Kratos v1 keys are `/<prefix>/<appid>/<hostname>`,

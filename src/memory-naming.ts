@@ -5,6 +5,7 @@ import { createNaming } from "./core/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
+/** Options of {@link memoryNaming}. */
 export interface MemoryNamingOptions {
   /** Where leases expire, backoff waits and lingering watches time out: a TestScheduler for virtual time. */
   readonly scheduler?: SchedulerLike;

@@ -81,8 +81,11 @@ export const encodeInstance = (i: Instance): string => JSON.stringify(InstanceFr
 
 /** Where a value was read from: its key and the appid and hostname that key names. */
 export interface KeyContext {
+  /** The key the value was read at. */
   readonly key: string;
+  /** The app the key is under. */
   readonly appId: string;
+  /** The hostname the key names. */
   readonly hostname: string;
 }
 
