@@ -12,6 +12,8 @@ export default defineConfig({
           benchmark: { include: [] },
           include: ["test/**/*.test.ts"],
           exclude: ["test/etcd/**", "test/faults/**", "test/harness-selftest/**", "test/cli/**"],
+          // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
+          testTimeout: 30_000,
         },
       },
       { test: { name: "marble", include: ["marble-tests/**/*.test.ts"], benchmark: { include: [] } } },
