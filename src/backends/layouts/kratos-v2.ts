@@ -4,7 +4,13 @@ import * as t from "io-ts";
 import { decodeError, invalidOption, nameProblem, type Instance } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 import { goString, goStringMap, goStringSlice } from "./go-json.js";
-import { blankInstance, decodeWith, finishInstance, parseJsonObject } from "./layout-support.js";
+import {
+  blankInstance,
+  decodeWith,
+  finishInstance,
+  oneSegmentAppKeys,
+  parseJsonObject,
+} from "./layout-support.js";
 
 /**
  * Kratos v2's `registry.ServiceInstance` as its etcd registry (`contrib/registry/etcd`) marshals
@@ -57,19 +63,7 @@ export const kratosV2Layout = (prefix = "/microservices"): KeyLayout => {
   const root = `${namespace}/`;
   return {
     name: "kratos-v2",
-    appIdProblem: (appId) =>
-      appId.includes("/") ? `must not contain "/" in the kratos-v2 layout (${root}<name>/<id>)` : undefined,
-    appPrefix: (appId) => `${root}${appId}/`,
-    keyOf: (instance) => `${root}${instance.appId}/${instance.hostname}`,
-    hostnameOf: (appId, key) => {
-      const at = root.length + appId.length;
-      if (!(key.startsWith(root) && key.startsWith(appId, root.length) && key[at] === "/")) {
-        return { problem: `it is not under ${root}${appId}/` };
-      }
-      const id = key.slice(at + 1);
-      const bad = nameProblem(id);
-      return bad === undefined ? id : { problem: `id ${bad}` };
-    },
+    ...oneSegmentAppKeys(root, "kratos-v2", "id"),
     encode: (i: Instance) =>
       `{"id":${goString(i.hostname)},"name":${goString(i.appId)},"version":${goString(i.version)},` +
       `"metadata":${goStringMap(i.metadata)},"endpoints":${goStringSlice(i.addrs)}}`,

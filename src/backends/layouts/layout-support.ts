@@ -9,6 +9,7 @@ import {
   type Instance,
   type NamingError,
 } from "../../model/index.js";
+import type { KeyLayout } from "../../port/index.js";
 import { authorityOf } from "../../shared/authority.js";
 
 /** A mutable draft of an instance, frozen by {@link finishInstance}. */
@@ -148,3 +149,31 @@ export const segmentUnder = (
   const bad = nameProblem(rest);
   return bad === undefined ? rest : { problem: `its last segment ${bad}` };
 };
+
+/**
+ * The keys of the Kratos layouts, `<root><appid>/<id>`: an appid of one segment (a "/" in it would
+ * read back as another app's id) and an id that is a valid hostname, the key's last segment.
+ * `idName` names that segment in errors ("hostname" in Kratos v1, "id" in v2).
+ */
+export const oneSegmentAppKeys = (
+  root: string,
+  layout: string,
+  idName: string,
+): Pick<KeyLayout, "appIdProblem" | "appPrefix" | "keyOf" | "hostnameOf"> => ({
+  appIdProblem: (appId) =>
+    appId.includes("/")
+      ? `must not contain "/" in the ${layout} layout (${root}<appid>/<${idName}>)`
+      : undefined,
+  appPrefix: (appId) => `${root}${appId}/`,
+  keyOf: (instance) => `${root}${instance.appId}/${instance.hostname}`,
+  hostnameOf: (appId, key) => {
+    // Per key of a cold start: compare in place rather than build the app's prefix again.
+    const at = root.length + appId.length;
+    if (!(key.startsWith(root) && key.startsWith(appId, root.length) && key[at] === "/")) {
+      return { problem: `it is not under ${root}${appId}/` };
+    }
+    const id = key.slice(at + 1);
+    const bad = nameProblem(id);
+    return bad === undefined ? id : { problem: `${idName} ${bad}` };
+  },
+});
