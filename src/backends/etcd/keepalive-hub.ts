@@ -27,12 +27,19 @@ export interface KeepAliveHubContext {
 }
 
 /**
- * How long a keep-alive may go unanswered before its stream is deemed hung: etcd answers in
- * milliseconds, so a sixth of the shortest TTL (0.5 to 2 s) leaves time to try another member, and
- * another, before a lease runs out (a 3 s lease sends every second, so a hung member is left about
- * 1.5 s after its last answer).
+ * How long a keep-alive may go unanswered before the member is asked whether it is alive: etcd
+ * answers in milliseconds, so a sixth of the shortest TTL (0.4 to 2 s) leaves time to try another
+ * member, and another, before a lease runs out (a 3 s lease sends every second, so a hung member is
+ * left about 1.5 to 2 s after its last answer, 1 s before the lease would expire).
  */
-const silentMsFor = (minTtlMs: number): number => Math.min(2_000, Math.max(500, minTtlMs / 6));
+const silentMsFor = (minTtlMs: number): number => Math.min(2_000, Math.max(400, minTtlMs / 6));
+
+/**
+ * How long the member gets to answer that question. etcd's gRPC proxy answers a keep-alive only
+ * when its own client next refreshes the lease (up to TTL/3 later), yet answers a read at once:
+ * a slow keep-alive from a member that reads is not a hang.
+ */
+const CONFIRM_MS = 400;
 
 /**
  * Keeps every lease of a backend alive over one LeaseKeepAlive stream, as etcd's Go client does,
@@ -73,6 +80,7 @@ export class KeepAliveHub {
       suspect: (host) => members.suspect(host),
       tickMs: options.tickMs ?? 250,
       silentMs: () => silentMsFor(Math.min(...[...this.held.values()].map((h) => h.ttlMs))),
+      confirm: (host) => members.answers(host, "/", CONFIRM_MS),
     });
   }
 
