@@ -78,6 +78,8 @@ export class KeepAliveHub {
       data: (res) => this.onResponse(res),
       fault: context.fault,
       suspect: (host) => members.suspect(host),
+      // Capped lower than the watch's: a lease of 3 s has no second to wait after the network returns.
+      backoff: { initialMs: 100, maxMs: 500 },
       tickMs: options.tickMs ?? 250,
       silentMs: () => silentMsFor(Math.min(...[...this.held.values()].map((h) => h.ttlMs))),
       confirm: (host) => members.answers(host, "/", CONFIRM_MS),
