@@ -58,6 +58,8 @@ export function buildRxnaming(): Promise<string> {
 export class WatcherProcess {
   latest: string[] | undefined;
   readonly errors: string[] = [];
+  /** The last ~4 KB the process wrote to stderr, for failure messages. */
+  stderr = "";
   private readonly exited: Promise<void>;
 
   constructor(private readonly child: ChildProcess) {
@@ -72,7 +74,9 @@ export class WatcherProcess {
         // not ours
       }
     });
-    child.stderr?.resume();
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString("utf8")).slice(-4_096);
+    });
     this.exited = new Promise((done) => child.once("exit", () => done()));
   }
 
@@ -80,7 +84,10 @@ export class WatcherProcess {
   async until(hosts: readonly string[], timeoutMs = 10_000): Promise<void> {
     await waitFor(() => this.latest?.join() === hosts.join(), {
       timeoutMs,
-      message: `process ${this.child.pid} to see [${hosts.join(",")}] (has [${this.latest?.join(",") ?? "nothing"}])`,
+      message:
+        `process ${this.child.pid} to see [${hosts.join(",")}] (has [${this.latest?.join(",") ?? "nothing"}]; ` +
+        `exit ${this.child.exitCode ?? this.child.signalCode ?? "none"}; errors ${this.errors.slice(-3).join(" | ")}; ` +
+        `stderr ${this.stderr.slice(-500)})`,
     });
   }
 

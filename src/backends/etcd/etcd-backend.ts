@@ -10,7 +10,7 @@ import {
   type Revision,
   type WatchMessage,
 } from "../../port/index.js";
-import { etcdError, withDeadline } from "./etcd-errors.js";
+import { etcdError } from "./etcd-errors.js";
 import { EtcdLease } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
 import { Members } from "./members.js";
@@ -42,13 +42,9 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     TE.tryCatch(async () => {
       const key = Buffer.from(prefix);
       const request = { key, range_end: prefixEnd(key) };
-      const res = await withDeadline(
-        "range",
+      const res = await members.unary<IRangeResponse>(
+        { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
         deadlineMs,
-        members.unary<IRangeResponse>(
-          { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
-          deadlineMs,
-        ),
       );
       return {
         revision: res.header.revision,
@@ -135,18 +131,14 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
         TE.tryCatch(
           async () => {
             const request = { key: Buffer.from(key) };
-            await withDeadline(
-              "delete",
+            await members.unary<IDeleteRangeResponse>(
+              {
+                service: "KV",
+                method: "deleteRange",
+                request,
+                fallback: (o) => client.kv.deleteRange(request, o),
+              },
               deadlineMs,
-              members.unary<IDeleteRangeResponse>(
-                {
-                  service: "KV",
-                  method: "deleteRange",
-                  request,
-                  fallback: (o) => client.kv.deleteRange(request, o),
-                },
-                deadlineMs,
-              ),
             );
           },
           etcdError("delete", key),

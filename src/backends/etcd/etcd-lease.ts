@@ -3,7 +3,7 @@ import { EtcdLeaseInvalidError, type ILeaseGrantResponse, type IPutResponse } fr
 import { AsyncSubject, defer, from, map, tap, type Observable } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import { fromTaskEither, type Lease, type Revision } from "../../port/index.js";
-import { etcdError, withDeadline } from "./etcd-errors.js";
+import { etcdError } from "./etcd-errors.js";
 import type { KeepAliveHub } from "./keepalive-hub.js";
 import type { Members } from "./members.js";
 
@@ -39,18 +39,14 @@ export class EtcdLease implements Lease {
   ): TE.TaskEither<NamingError, EtcdLease> {
     return TE.tryCatch(async () => {
       const request = { TTL: ttlSeconds };
-      const res = await withDeadline(
-        "lease grant",
+      const res = await members.unary<ILeaseGrantResponse>(
+        {
+          service: "Lease",
+          method: "leaseGrant",
+          request,
+          fallback: (options) => members.client.leaseClient.leaseGrant(request, options),
+        },
         deadlineMs,
-        members.unary<ILeaseGrantResponse>(
-          {
-            service: "Lease",
-            method: "leaseGrant",
-            request,
-            fallback: (options) => members.client.leaseClient.leaseGrant(request, options),
-          },
-          deadlineMs,
-        ),
       );
       return new EtcdLease(members, String(res.ID), ttlSeconds, hub, deadlineMs);
     }, etcdError("lease grant"));
@@ -61,18 +57,14 @@ export class EtcdLease implements Lease {
     return fromTaskEither(
       TE.tryCatch(
         () =>
-          withDeadline(
-            "put",
+          this.members.unary<IPutResponse>(
+            {
+              service: "KV",
+              method: "put",
+              request,
+              fallback: (options) => this.members.client.kv.put(request, options),
+            },
             this.deadlineMs,
-            this.members.unary<IPutResponse>(
-              {
-                service: "KV",
-                method: "put",
-                request,
-                fallback: (options) => this.members.client.kv.put(request, options),
-              },
-              this.deadlineMs,
-            ),
           ),
         (e) => {
           // etcd says the lease is gone: that is how a writer learns of the loss first.
@@ -98,7 +90,7 @@ export class EtcdLease implements Lease {
         ms,
       );
       return from(
-        withDeadline("lease revoke", ms, revoked).then(
+        revoked.then(
           () => undefined,
           () => undefined, // unreachable or already gone: etcd expires it at its TTL
         ),

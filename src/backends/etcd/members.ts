@@ -5,6 +5,7 @@ import {
   isRecoverableError,
   type Etcd3,
 } from "etcd3";
+import { withDeadline } from "./etcd-errors.js";
 import type { DuplexStream } from "./streams.js";
 
 // What we use of the `etcd3` client's internals (1.1.x): its hosts, each with one gRPC channel per
@@ -155,9 +156,14 @@ export class Members {
   /**
    * A unary call with a deadline: to the members in line, moving to the next on a network or
    * server error (each try gets an even share of the time left), re-authenticating once on an
-   * expired token. Rejects with the first member's error when none answered.
+   * expired token. Rejects with the first member's error when none answered, and by the deadline
+   * whatever happens (fetching an auth token included).
    */
-  async unary<Res>(spec: UnarySpec<Res>, deadlineMs: number): Promise<Res> {
+  unary<Res>(spec: UnarySpec<Res>, deadlineMs: number): Promise<Res> {
+    return withDeadline(spec.method, deadlineMs, this.tryMembers(spec, deadlineMs));
+  }
+
+  private async tryMembers<Res>(spec: UnarySpec<Res>, deadlineMs: number): Promise<Res> {
     const pool = this.pool;
     const end = Date.now() + deadlineMs;
     if (pool === undefined) return spec.fallback({ deadline: new Date(end) });
