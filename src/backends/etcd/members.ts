@@ -89,11 +89,6 @@ export class Members {
     this.pool = poolOf(client);
   }
 
-  /** How many members the client knows (1 when we cannot tell). */
-  get size(): number {
-    return this.pool?.hosts.length ?? 1;
-  }
-
   /** Puts `host` last in line for `forMs`. Without another member to go to, it changes nothing. */
   suspect(host: string | undefined, forMs = SUSPECT_MS): void {
     if (host !== undefined) this.until.set(host, Date.now() + forMs);
@@ -208,9 +203,10 @@ export class Members {
       request,
       fallback: () => Promise.reject(),
     };
+    // Any answer will do, a refusal (permission denied, say) included: the member is alive.
     return this.call(this.pool, target, spec, new Date(Date.now() + deadlineMs)).then(
       () => true,
-      () => false,
+      (e: unknown) => !isRecoverableError(castGrpcError(e instanceof Error ? e : new Error(String(e)))),
     );
   }
 
