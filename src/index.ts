@@ -11,3 +11,8 @@ export * from "./operators/index.js";
 export * from "./balancers/index.js";
 export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
 export { etcdClientOptions } from "./backends/etcd/index.js";
+export {
+  registerGrpcResolver,
+  type GrpcResolverOptions,
+  type GrpcResolverRegistration,
+} from "./grpc/index.js";

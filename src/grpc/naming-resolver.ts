@@ -1,0 +1,142 @@
+import * as E from "fp-ts/lib/Either.js";
+import type { ChannelOptions, experimental } from "@grpc/grpc-js";
+import { asapScheduler, defer, observeOn, throwError, type Subscription } from "rxjs";
+import type { Naming } from "../index.js";
+import {
+  invalidInstance,
+  isNamingError,
+  type Instance,
+  type InstancesInfo,
+  type NamingError,
+} from "../model/index.js";
+import { INSTANCES_ATTRIBUTE, toResolution } from "./endpoints.js";
+import type { GrpcJs } from "./grpc-js.js";
+import { parseTarget, type Target } from "./target.js";
+
+/** What every resolver of one registration shares. */
+export interface ResolverContext {
+  readonly grpc: GrpcJs;
+  readonly naming: Naming;
+  /** The client id of `subset=N`. */
+  readonly clientId: string;
+  /** Where skipped instances and bad targets are told. */
+  readonly report: (error: NamingError) => void;
+}
+
+type ResolverConstructor = Parameters<GrpcJs["experimental"]["registerResolver"]>[1];
+
+/** The appid part of a target's path, for the `:authority` header; never throws. */
+const authorityOfTarget = (path: string): string => {
+  const q = path.indexOf("?");
+  const appId = (q === -1 ? path : path.slice(0, q)).replace(/^\/+/, "");
+  return appId === "" ? "localhost" : appId;
+};
+
+/**
+ * The grpc-js resolver class of one registration: one instance per channel, following the app's
+ * instances through `naming.build(appId, buildOptions)`. So every channel to one appid shares the
+ * naming's one backend watch; `destroy` (channel close, or idle) releases the channel's share and
+ * the next `updateResolution` (grpc-js's exit from idle) takes it up again.
+ *
+ * No instances: the listener gets an empty list (so no stale address stays in use) and then an
+ * `UNAVAILABLE` error naming the app (so that calls fail at once, not at their deadline: pick_first
+ * alone goes IDLE on an empty list, and an error alone keeps the addresses it has).
+ */
+export const namingResolverClass = (context: ResolverContext): ResolverConstructor => {
+  const { grpc } = context;
+  const { statusOrFromValue, statusOrFromError } = grpc.experimental;
+
+  return class NamingResolver implements experimental.Resolver {
+    private readonly target: string;
+    private readonly parsed: E.Either<NamingError, Target>;
+    private subscription: Subscription | undefined;
+    private destroyBuild: (() => void) | undefined;
+    /** The instance versions already reported as skipped, by hostname: each is told once. */
+    private readonly skipped = new Map<string, Instance>();
+    private failureReported = false;
+
+    constructor(
+      target: experimental.GrpcUri,
+      private readonly listener: experimental.ResolverListener,
+      _options: ChannelOptions,
+    ) {
+      this.target = grpc.experimental.uriToString(target);
+      this.parsed = parseTarget(this.target, target.path, context.clientId);
+    }
+
+    static getDefaultAuthority(target: experimental.GrpcUri): string {
+      return authorityOfTarget(target.path);
+    }
+
+    updateResolution(): void {
+      // A live watch is always current: there is nothing to re-resolve. grpc-js asks again after a
+      // connection drops, which the watch reports by itself when the instance really left.
+      if (this.subscription !== undefined) return;
+      const parsed = this.parsed;
+      const sets = E.isLeft(parsed)
+        ? throwError(() => parsed.left)
+        : defer(() => {
+            const resolver = context.naming.build(parsed.right.appId, parsed.right.buildOptions);
+            this.destroyBuild = () => void resolver.close();
+            return resolver.instances$;
+          });
+      // asap: grpc-js wants no listener call from within updateResolution, and the first set is
+      // replayed synchronously.
+      this.subscription = sets.pipe(observeOn(asapScheduler)).subscribe({
+        next: (info) => this.deliver(info),
+        error: (error: unknown) => this.fail(error),
+        complete: () => this.fail(undefined),
+      });
+    }
+
+    destroy(): void {
+      this.subscription?.unsubscribe();
+      this.subscription = undefined;
+      this.destroyBuild?.();
+      this.destroyBuild = undefined;
+    }
+
+    private deliver(info: InstancesInfo): void {
+      const { endpoints, resolved, skipped } = toResolution(grpc, info);
+      for (const { instance, reason } of skipped) {
+        if (this.skipped.get(instance.hostname) === instance) continue;
+        this.skipped.set(instance.hostname, instance);
+        context.report(
+          invalidInstance(
+            "addrs",
+            `of ${instance.appId}/${instance.hostname} ${reason}: gRPC clients of ${this.target} skip it`,
+            `${instance.appId}/${instance.hostname}`,
+          ),
+        );
+      }
+      if (endpoints.length > 0) {
+        this.listener(statusOrFromValue(endpoints), { [INSTANCES_ATTRIBUTE]: resolved }, null, "");
+        return;
+      }
+      const without = skipped.length === 0 ? "" : ` (${skipped.length} skipped: no grpc:// host:port)`;
+      this.unavailable(`rxnaming: no instances of app ${info.appId} for ${this.target}${without}`);
+    }
+
+    private fail(error: unknown): void {
+      this.subscription = undefined;
+      // A bad target or appid, told once per channel (grpc-js retries resolution with backoff).
+      if (isNamingError(error) && !this.failureReported) {
+        this.failureReported = true;
+        context.report(error);
+      }
+      const reason =
+        error === undefined
+          ? "the naming is closed"
+          : isNamingError(error) || error instanceof Error
+            ? error.message
+            : String(error);
+      this.unavailable(`rxnaming: cannot resolve ${this.target}: ${reason}`);
+    }
+
+    private unavailable(details: string): void {
+      this.listener(statusOrFromValue([]), {}, null, details);
+      const status = { code: grpc.status.UNAVAILABLE, details, metadata: new grpc.Metadata() };
+      this.listener(statusOrFromError(status), {}, null, details);
+    }
+  };
+};
