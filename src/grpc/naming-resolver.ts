@@ -25,11 +25,22 @@ export interface ResolverContext {
 
 type ResolverConstructor = Parameters<GrpcJs["experimental"]["registerResolver"]>[1];
 
-/** The appid part of a target's path, for the `:authority` header; never throws. */
+/**
+ * The `:authority` of a target's channels: the appid, as warden uses it, when it is a valid host.
+ * grpc-js hands the authority to `http2.connect` as a URL, and an appid that is no host there
+ * (`demo.v2`: a last label of digits reads as a bad IPv4 address; one with `/` or `_`) would fail
+ * every connection with "Invalid URL"; such targets get "localhost" (set `grpc.default_authority`
+ * for another). Never throws.
+ */
 const authorityOfTarget = (path: string): string => {
   const q = path.indexOf("?");
   const appId = (q === -1 ? path : path.slice(0, q)).replace(/^\/+/, "");
-  return appId === "" ? "localhost" : appId;
+  try {
+    if (appId !== "" && new URL(`http://${appId}`).host === appId.toLowerCase()) return appId;
+  } catch {
+    // not a host: the fallback below
+  }
+  return "localhost";
 };
 
 /**
