@@ -10,6 +10,7 @@ import {
   type NamingError,
 } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, toResolution } from "./endpoints.js";
+import { noInstancesServiceConfig } from "./no-instances-policy.js";
 import type { GrpcJs } from "./grpc-js.js";
 import { parseTarget, type Target } from "./target.js";
 
@@ -49,9 +50,9 @@ const authorityOfTarget = (path: string): string => {
  * naming's one backend watch; `destroy` (channel close, or idle) releases the channel's share and
  * the next `updateResolution` (grpc-js's exit from idle) takes it up again.
  *
- * No instances: the listener gets an empty list (so no stale address stays in use) and then an
- * `UNAVAILABLE` error naming the app (so that calls fail at once, not at their deadline: pick_first
- * alone goes IDLE on an empty list, and an error alone keeps the addresses it has).
+ * No instances: the listener gets an `UNAVAILABLE` error naming the app, with a service config
+ * that swaps in a policy failing every call at once (see {@link noInstancesServiceConfig}); the
+ * next set restores the channel's own policy.
  */
 export const namingResolverClass = (context: ResolverContext): ResolverConstructor => {
   const { grpc } = context;
@@ -145,9 +146,8 @@ export const namingResolverClass = (context: ResolverContext): ResolverConstruct
     }
 
     private unavailable(details: string): void {
-      this.listener(statusOrFromValue([]), {}, null, details);
       const status = { code: grpc.status.UNAVAILABLE, details, metadata: new grpc.Metadata() };
-      this.listener(statusOrFromError(status), {}, null, details);
+      this.listener(statusOrFromError(status), {}, statusOrFromValue(noInstancesServiceConfig), details);
     }
   };
 };

@@ -2,6 +2,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import { p2c, ringHash, weightedRoundRobin } from "../balancers/index.js";
 import type { NamingError } from "../model/index.js";
 import type { GrpcJs } from "./grpc-js.js";
+import { registerNoInstancesPolicy } from "./no-instances-policy.js";
 import { registerPolicy } from "./picker-policy.js";
 
 /** `{"rxnaming_p2c": {}}`: Kratos warden's p2c, fed by every call's outcome and latency. */
@@ -56,6 +57,7 @@ const header = (metadata: Metadata, name: string): string | undefined => {
  * the same). `report` hears the balancers' own complaints (a bad `metadata.weight`).
  */
 export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => void): void => {
+  registerNoInstancesPolicy(grpc);
   registerPolicy<P2cConfig>(grpc, {
     name: P2C_POLICY,
     parse: (json) => {
