@@ -11,7 +11,7 @@ export default defineConfig({
           name: "unit",
           benchmark: { include: [] },
           include: ["test/**/*.test.ts"],
-          exclude: ["test/etcd/**", "test/faults/**", "test/harness-selftest/**"],
+          exclude: ["test/etcd/**", "test/faults/**", "test/harness-selftest/**", "test/**/*.etcd.test.ts"],
         },
       },
       { test: { name: "marble", include: ["marble-tests/**/*.test.ts"], benchmark: { include: [] } } },
@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: "etcd",
           benchmark: { include: [] },
-          include: ["test/etcd/**/*.test.ts", "test/harness-selftest/**/*.test.ts"],
+          include: ["test/etcd/**/*.test.ts", "test/harness-selftest/**/*.test.ts", "test/**/*.etcd.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
