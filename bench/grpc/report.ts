@@ -21,7 +21,9 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 export const renderGrpcSection = (r: GrpcBenchResults, command: string, code: string): string => {
   const rr = median(r.rounds.round_robin);
   const p2c = median(r.rounds.rxnaming_p2c);
-  const ratio = p2c / rr;
+  // Each round of one policy ran right next to the same round of the other: the median of those
+  // paired ratios is steadier on a shared machine than the ratio of the medians.
+  const ratio = median(r.rounds.rxnaming_p2c.map((x, k) => x / r.rounds.round_robin[k]!));
   const cpuModel = cpus()[0]?.model.trim() ?? "?";
   const lines = [
     BEGIN,
@@ -49,7 +51,7 @@ export const renderGrpcSection = (r: GrpcBenchResults, command: string, code: st
     "",
     `| target | measured | met |`,
     `|---|---|---|`,
-    `| \`rxnaming_p2c\` at least 0.9x of grpc-js \`round_robin\` | ${ratio.toFixed(2)}x | ${ratio >= 0.9 ? "yes" : "**no**"} |`,
+    `| \`rxnaming_p2c\` at least 0.9x of grpc-js \`round_robin\` (median of the paired rounds' ratios) | ${ratio.toFixed(2)}x (ratio of the medians: ${(p2c / rr).toFixed(2)}x) | ${ratio >= 0.9 ? "yes" : "**no**"} |`,
     "",
     END,
   ];

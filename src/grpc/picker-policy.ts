@@ -8,7 +8,7 @@ import type {
 import { Subject, type OperatorFunction, type Subscription } from "rxjs";
 // Aliased: the balancers' Pick is being renamed (it shadows TypeScript's Pick<T, K>).
 import { emptyPicker, type Pick as BalancerPick, type Picker, type PickRequest } from "../balancers/index.js";
-import type { Instance, InstancesInfo } from "../model/index.js";
+import { NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
 
@@ -60,7 +60,11 @@ const anonymous = (addr: string): Instance =>
  * READY when one subchannel is, else CONNECTING when one is, else TRANSIENT_FAILURE with the last
  * error, else IDLE.
  */
-export const registerPolicy = <C>(grpc: GrpcJs, spec: PolicySpec<C>): void => {
+export const registerPolicy = <C>(
+  grpc: GrpcJs,
+  spec: PolicySpec<C>,
+  report: (error: NamingError) => void,
+): void => {
   const { experimental: x, connectivityState: State, status: Status } = grpc;
 
   class Config implements experimental.TypedLoadBalancingConfig {
@@ -72,7 +76,17 @@ export const registerPolicy = <C>(grpc: GrpcJs, spec: PolicySpec<C>): void => {
       return { [spec.name]: spec.toJson(this.config) };
     }
     static createFromJson(json: unknown): Config {
-      return new Config(spec.parse(json));
+      try {
+        return new Config(spec.parse(json));
+      } catch (cause) {
+        // grpc-js then falls back to the next config in the list, or to pick_first, and says so
+        // only in a debug trace: tell errors$ why.
+        const message = cause instanceof Error ? cause.message : String(cause);
+        report(
+          new NamingError("Decode", `cannot decode load-balancing config ${message}`, { key: spec.name }),
+        );
+        throw cause;
+      }
     }
   }
 

@@ -54,57 +54,70 @@ const header = (metadata: Metadata, name: string): string | undefined => {
 
 /**
  * Registers the three policies with grpc-js (again on every call: the latest wins, and they are
- * the same). `report` hears the balancers' own complaints (a bad `metadata.weight`).
+ * the same). `report` hears a config that cannot be read and the balancers' own complaints (a
+ * bad `metadata.weight`).
  */
 export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => void): void => {
   registerNoInstancesPolicy(grpc);
-  registerPolicy<P2cConfig>(grpc, {
-    name: P2C_POLICY,
-    parse: (json) => {
-      const o = object(P2C_POLICY, json, ["decayMs", "forcePickMs"]);
-      return defined({
-        decayMs: positive(P2C_POLICY, o, "decayMs"),
-        forcePickMs: positive(P2C_POLICY, o, "forcePickMs"),
-      });
+  registerPolicy<P2cConfig>(
+    grpc,
+    {
+      name: P2C_POLICY,
+      parse: (json) => {
+        const o = object(P2C_POLICY, json, ["decayMs", "forcePickMs"]);
+        return defined({
+          decayMs: positive(P2C_POLICY, o, "decayMs"),
+          forcePickMs: positive(P2C_POLICY, o, "forcePickMs"),
+        });
+      },
+      toJson: (config) => config,
+      balancer: (config) => p2c(defined({ decayMs: config.decayMs, forcePickMs: config.forcePickMs })),
     },
-    toJson: (config) => config,
-    balancer: (config) => p2c(defined({ decayMs: config.decayMs, forcePickMs: config.forcePickMs })),
-  });
+    report,
+  );
 
-  registerPolicy<RingHashConfig>(grpc, {
-    name: RING_HASH_POLICY,
-    parse: (json) => {
-      const o = object(RING_HASH_POLICY, json, ["hashHeader", "replicas"]);
-      const hashHeader = o["hashHeader"];
-      if (
-        hashHeader !== undefined &&
-        (typeof hashHeader !== "string" || !/^[0-9a-z_.-]+$/i.test(hashHeader))
-      ) {
-        throw new Error(
-          `${RING_HASH_POLICY}: hashHeader must be a header name, got ${JSON.stringify(hashHeader)}`,
-        );
-      }
-      return defined({
-        // Metadata keys are lower case in grpc-js.
-        hashHeader: hashHeader?.toLowerCase(),
-        replicas: positive(RING_HASH_POLICY, o, "replicas"),
-      });
+  registerPolicy<RingHashConfig>(
+    grpc,
+    {
+      name: RING_HASH_POLICY,
+      parse: (json) => {
+        const o = object(RING_HASH_POLICY, json, ["hashHeader", "replicas"]);
+        const hashHeader = o["hashHeader"];
+        if (
+          hashHeader !== undefined &&
+          (typeof hashHeader !== "string" || !/^[0-9a-z_.-]+$/i.test(hashHeader))
+        ) {
+          throw new Error(
+            `${RING_HASH_POLICY}: hashHeader must be a header name, got ${JSON.stringify(hashHeader)}`,
+          );
+        }
+        return defined({
+          // Metadata keys are lower case in grpc-js.
+          hashHeader: hashHeader?.toLowerCase(),
+          replicas: positive(RING_HASH_POLICY, o, "replicas"),
+        });
+      },
+      toJson: (config) => config,
+      balancer: (config) => ringHash(defined({ replicas: config.replicas })),
+      // Without the header (or without hashHeader) a call has no key: ringHash then spreads such
+      // calls evenly rather than sending them all to one instance.
+      request: (config, metadata) => {
+        if (config.hashHeader === undefined) return undefined;
+        const hashKey = header(metadata, config.hashHeader);
+        return hashKey === undefined ? undefined : { hashKey };
+      },
     },
-    toJson: (config) => config,
-    balancer: (config) => ringHash(defined({ replicas: config.replicas })),
-    // Without the header (or without hashHeader) a call has no key: ringHash then spreads such
-    // calls evenly rather than sending them all to one instance.
-    request: (config, metadata) => {
-      if (config.hashHeader === undefined) return undefined;
-      const hashKey = header(metadata, config.hashHeader);
-      return hashKey === undefined ? undefined : { hashKey };
-    },
-  });
+    report,
+  );
 
-  registerPolicy<object>(grpc, {
-    name: WRR_POLICY,
-    parse: (json) => object(WRR_POLICY, json, []),
-    toJson: () => ({}),
-    balancer: () => weightedRoundRobin({ onError: report }),
-  });
+  registerPolicy<object>(
+    grpc,
+    {
+      name: WRR_POLICY,
+      parse: (json) => object(WRR_POLICY, json, []),
+      toJson: () => ({}),
+      balancer: () => weightedRoundRobin({ onError: report }),
+    },
+    report,
+  );
 };

@@ -29,7 +29,8 @@ export interface GrpcResolverRegistration {
   /**
    * What the gRPC face could not use, as NamingErrors: an instance skipped because it has no
    * `grpc://` address (tag `InvalidInstance`, field `addrs`, told once per instance version and
-   * channel), a target that cannot be read (tag `Decode`, once per channel), a bad
+   * channel), a target that cannot be read (tag `Decode`, once per channel), a policy config
+   * that cannot be read (tag `Decode`: grpc-js then uses the next config or pick_first), a bad
    * `metadata.weight` under `rxnaming_wrr`. Calls are not failed for these; a channel whose
    * target is bad fails its calls with `UNAVAILABLE` and the same message.
    */

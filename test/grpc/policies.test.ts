@@ -1,12 +1,16 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { memoryNaming, registerGrpcResolver } from "../../src/index.js";
+import { filter, firstValueFrom } from "rxjs";
+import { memoryNaming, registerGrpcResolver, type GrpcResolverRegistration } from "../../src/index.js";
 import { waitFor } from "../harness/wait-for.js";
 import { call, client, spread, startEcho, type EchoServer } from "./echo.js";
 import { Registrations } from "./scenario.js";
 
 const naming = memoryNaming({ lingerMs: 0 });
-beforeAll(() => registerGrpcResolver(naming));
+let registration: GrpcResolverRegistration;
+beforeAll(async () => {
+  registration = await registerGrpcResolver(naming);
+});
 afterAll(() => naming.close());
 
 let servers: EchoServer[] = [];
@@ -115,6 +119,26 @@ describe("rxnaming_ring_hash", () => {
       else expect(after.get(id)).toBe(first.get(id)); // only s2's keys moved
     }
   }, 60_000);
+});
+
+describe("any policy", () => {
+  it("works with grpc-js's own resolvers too (ipv4:), each address its own instance", async () => {
+    servers = await Promise.all(["a", "b"].map(startEcho));
+    const c = client(`ipv4:${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}`, { rxnaming_p2c: {} });
+    clients.push(c);
+    await waitFor(async () => (await spread(c, 20, 2)).size === 2, { message: "both reached" });
+  }, 30_000);
+
+  it("tells errors$ about a config it cannot read", async () => {
+    const told = firstValueFrom(registration.errors$.pipe(filter((e) => e.key === "rxnaming_ring_hash")));
+    servers = await Promise.all(["a"].map(startEcho));
+    const c = client(`ipv4:127.0.0.1:${servers[0]!.port}`, { rxnaming_ring_hash: { hashHeader: 42 } });
+    clients.push(c);
+    await call(c); // grpc-js reads the config on the first resolution
+    const error = await told;
+    expect(error._tag).toBe("Decode");
+    expect(error.message).toContain("hashHeader must be a header name");
+  }, 30_000);
 });
 
 describe("rxnaming_wrr", () => {
