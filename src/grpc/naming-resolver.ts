@@ -130,7 +130,8 @@ export const namingResolverClass = (context: ResolverContext): ResolverConstruct
     }
 
     private fail(error: unknown): void {
-      this.subscription = undefined;
+      // Ended: the next updateResolution (grpc-js retries with backoff) starts over.
+      this.destroy();
       // A bad target or appid, told once per channel (grpc-js retries resolution with backoff).
       if (isNamingError(error) && !this.failureReported) {
         this.failureReported = true;

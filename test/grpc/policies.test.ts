@@ -141,6 +141,40 @@ describe("any policy", () => {
   }, 30_000);
 });
 
+describe("connectivity", () => {
+  it.each([
+    [{ rxnaming_p2c: {} }],
+    [{ rxnaming_ring_hash: { hashHeader: "x-user-id" } }],
+    [{ rxnaming_wrr: {} }],
+  ])(
+    "%j picks only READY subchannels, and reports TRANSIENT_FAILURE when none can connect",
+    async (policy) => {
+      const c = await setup(policy);
+      await servers[1]!.stop(); // still registered, but gone
+      await waitFor(
+        async () => {
+          const counts = await spread(c, 30, 3);
+          return counts.size === 2 && counts.has("s1") && counts.has("s3");
+        },
+        { message: "only s1 and s3, and no failed call" },
+      );
+      await servers[0]!.stop();
+      await servers[2]!.stop();
+      await waitFor(
+        () => c.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE,
+        {
+          message: "TRANSIENT_FAILURE",
+        },
+      );
+      const started = performance.now();
+      const o = await call(c, { deadlineMs: 5_000 });
+      expect(o).toMatchObject({ ok: false, code: grpc.status.UNAVAILABLE });
+      expect(performance.now() - started).toBeLessThan(1_000);
+    },
+    30_000,
+  );
+});
+
 describe("rxnaming_wrr", () => {
   it("spreads calls by metadata.weight, smoothly", async () => {
     const c = await setup({ rxnaming_wrr: {} }, ["1", "2", "3"]);
