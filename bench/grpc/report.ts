@@ -24,6 +24,7 @@ export const renderGrpcSection = (r: GrpcBenchResults, command: string, code: st
   // Each round of one policy ran right next to the same round of the other: the median of those
   // paired ratios is steadier on a shared machine than the ratio of the medians.
   const ratio = median(r.rounds.rxnaming_p2c.map((x, k) => x / r.rounds.round_robin[k]!));
+  const cpuRatio = median(r.cpuPerCall.rxnaming_p2c) / median(r.cpuPerCall.round_robin);
   const cpuModel = cpus()[0]?.model.trim() ?? "?";
   const lines = [
     BEGIN,
@@ -38,19 +39,22 @@ export const renderGrpcSection = (r: GrpcBenchResults, command: string, code: st
     "Three echo servers (unary, raw bytes, no protobuf) run in a child process; the bench process is the",
     "client only. Both channels resolve `memory:///bench.echo` through `registerGrpcResolver` and differ",
     `only in their policy. ${GRPC_SIZES.concurrency} calls in flight per channel; ${GRPC_SIZES.rounds} rounds of ` +
-      `${GRPC_SIZES.roundMs / 1000} s per policy, alternating, after ${GRPC_SIZES.warmupMs / 1000} s of warm-up each.`,
+      `${GRPC_SIZES.roundMs} ms per policy, in pairs (A B, B A, ...), after ${GRPC_SIZES.warmupMs / 1000} s of warm-up each.`,
+    "Client CPU is the bench process's `process.cpuUsage()` over a round, divided by its calls.",
     "",
-    "| policy | calls/s, median | rounds (calls/s) | share of calls per server, last round |",
-    "|---|---:|---|---|",
+    "| policy | calls/s, median | calls/s, min–max | client CPU per call, median | share of calls per server, last round |",
+    "|---|---:|---:|---:|---|",
     ...POLICIES.map((p) => {
       const spread = Object.entries(r.spread[p])
         .map(([s, x]) => `${s} ${pct(x)}`)
         .join(", ");
-      return `| \`${p}\`${p === "round_robin" ? " (grpc-js)" : ""} | ${n(median(r.rounds[p]))} | ${r.rounds[p].map(n).join(", ")} | ${spread} |`;
+      const xs = r.rounds[p];
+      return `| \`${p}\`${p === "round_robin" ? " (grpc-js)" : ""} | ${n(median(xs))} | ${n(Math.min(...xs))}–${n(Math.max(...xs))} | ${median(r.cpuPerCall[p]).toFixed(0)} µs | ${spread} |`;
     }),
     "",
     `| target | measured | met |`,
     `|---|---|---|`,
+    `| client CPU per call through \`rxnaming_p2c\` vs \`round_robin\` (informative; lower is better) | ${cpuRatio.toFixed(2)}x | – |`,
     `| \`rxnaming_p2c\` at least 0.9x of grpc-js \`round_robin\` (median of the paired rounds' ratios) | ${ratio.toFixed(2)}x (ratio of the medians: ${(p2c / rr).toFixed(2)}x) | ${ratio >= 0.9 ? "yes" : "**no**"} |`,
     "",
     END,

@@ -10,10 +10,10 @@ import { instance, memoryNaming, registerGrpcResolver, type Naming } from "../..
 export const GRPC_SIZES = {
   /** Calls in flight at once, per channel. */
   concurrency: 32,
-  /** Length of one measured round, per policy. */
-  roundMs: 2_000,
-  /** Rounds per policy, alternating between the policies. */
-  rounds: 5,
+  /** Length of one measured round, per policy: short, so that many pairs average out a shared machine. */
+  roundMs: 500,
+  /** Rounds per policy, in pairs ordered A B, B A, ... */
+  rounds: 20,
   warmupMs: 1_500,
 } as const;
 
@@ -25,6 +25,8 @@ export interface GrpcBenchResults {
   readonly load: readonly [number, number];
   /** Calls per second of each round, per policy. */
   readonly rounds: Record<Policy, number[]>;
+  /** Client CPU (user + system) per call of each round, in µs, per policy. */
+  readonly cpuPerCall: Record<Policy, number[]>;
   /** Share of the calls each server got in the last round, per policy. */
   readonly spread: Record<Policy, Record<string, number>>;
 }
@@ -102,8 +104,9 @@ export const throughput = async (
   c: grpc.Client,
   ms: number,
   concurrency: number,
-): Promise<{ perSecond: number; byServer: Map<string, number> }> => {
+): Promise<{ perSecond: number; cpuPerCallUs: number; byServer: Map<string, number> }> => {
   const byServer = new Map<string, number>();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const end = start + ms;
   let calls = 0;
@@ -115,7 +118,12 @@ export const throughput = async (
     }
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
-  return { perSecond: (calls * 1000) / (performance.now() - start), byServer };
+  const used = process.cpuUsage(cpu);
+  return {
+    perSecond: (calls * 1000) / (performance.now() - start),
+    cpuPerCallUs: (used.user + used.system) / calls,
+    byServer,
+  };
 };
 
 /** Alternating rounds of both policies on the same servers, after a warm-up of each. */
@@ -124,20 +132,22 @@ export const runGrpcBench = async (world: GrpcBenchWorld): Promise<GrpcBenchResu
   const load0 = loadavg()[0]!;
   for (const p of POLICIES) await throughput(world.channels[p], GRPC_SIZES.warmupMs, GRPC_SIZES.concurrency);
   const rounds: Record<Policy, number[]> = { round_robin: [], rxnaming_p2c: [] };
+  const cpuPerCall: Record<Policy, number[]> = { round_robin: [], rxnaming_p2c: [] };
   const spread = {} as Record<Policy, Record<string, number>>;
   for (let r = 0; r < GRPC_SIZES.rounds; r++) {
     // Alternate which goes first, so that neither always runs on a warmer (or busier) machine.
     const order = r % 2 === 0 ? POLICIES : [...POLICIES].reverse();
     for (const p of order) {
-      const { perSecond, byServer } = await throughput(
+      const { perSecond, cpuPerCallUs, byServer } = await throughput(
         world.channels[p],
         GRPC_SIZES.roundMs,
         GRPC_SIZES.concurrency,
       );
       rounds[p].push(perSecond);
+      cpuPerCall[p].push(cpuPerCallUs);
       const total = [...byServer.values()].reduce((a, b) => a + b, 0);
       spread[p] = Object.fromEntries([...byServer].sort().map(([s, n]) => [s, n / total]));
     }
   }
-  return { date: new Date().toISOString(), load: [load0, loadavg()[0]!], rounds, spread };
+  return { date: new Date().toISOString(), load: [load0, loadavg()[0]!], rounds, cpuPerCall, spread };
 };
