@@ -185,6 +185,24 @@ describe("registerGrpcResolver: instances and lifecycle", () => {
     expect(store.watchers).toBe(before + 1);
   }, 30_000);
 
+  it("a closed naming fails its channels' calls with UNAVAILABLE, saying so", async () => {
+    const own = memoryNaming({ lingerMs: 0 });
+    await registerGrpcResolver(own, { scheme: "closing" });
+    const [a] = await echo("a");
+    const r = new Registrations(own, "grpc.closing");
+    r.add("a", [a!.addr]);
+    const ch = open(`closing:///grpc.closing`, { round_robin: {} });
+    await waitFor(async () => (await call(ch)).ok, { message: "a reached" });
+    await own.close();
+    await waitFor(
+      async () => {
+        const o = await call(ch, { deadlineMs: 2_000 });
+        return !o.ok && o.code === grpc.status.UNAVAILABLE && o.details.includes("closed");
+      },
+      { message: "UNAVAILABLE: the naming is closed" },
+    );
+  }, 30_000);
+
   it("errors$ is told each skipped instance version once per channel", async () => {
     const r = app();
     const seen = firstValueFrom(errorsWhere((e) => e.key === `${r.appId}/web`).pipe(take(2), toArray()));
