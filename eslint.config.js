@@ -84,7 +84,7 @@ const restrict = (files, forbidden, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp*/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp*/**", "docs/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

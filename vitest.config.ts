@@ -11,7 +11,13 @@ export default defineConfig({
           name: "unit",
           benchmark: { include: [] },
           include: ["test/**/*.test.ts"],
-          exclude: ["test/etcd/**", "test/faults/**", "test/harness-selftest/**", "test/cli/**"],
+          exclude: [
+            "test/etcd/**",
+            "test/faults/**",
+            "test/harness-selftest/**",
+            "test/cli/**",
+            "test/**/*.etcd.test.ts",
+          ],
           // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
           testTimeout: 30_000,
         },
@@ -21,7 +27,12 @@ export default defineConfig({
         test: {
           name: "etcd",
           benchmark: { include: [] },
-          include: ["test/etcd/**/*.test.ts", "test/harness-selftest/**/*.test.ts", "test/cli/**/*.test.ts"],
+          include: [
+            "test/etcd/**/*.test.ts",
+            "test/harness-selftest/**/*.test.ts",
+            "test/cli/**/*.test.ts",
+            "test/**/*.etcd.test.ts",
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,

@@ -46,3 +46,10 @@ export type { KeyLayout, KeyMisfit } from "./port/layout.js";
 // Instance-set operators and balancers.
 export * from "./operators/index.js";
 export * from "./balancers/index.js";
+
+// gRPC: the resolver and the balancing policies (grpc-js is loaded only when this is called).
+export {
+  registerGrpcResolver,
+  type GrpcResolverOptions,
+  type GrpcResolverRegistration,
+} from "./grpc/index.js";

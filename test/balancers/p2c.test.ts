@@ -60,6 +60,24 @@ describe("p2c", () => {
     expect(share(after, "c")).toBeLessThan(0.05);
   });
 
+  it("weighs latency as Kratos does (in nanoseconds): a 2 ms instance with 3 in flight beats an idle 50 ms one", () => {
+    // Kratos' load is (sqrt(lag in ns) + 1) * (in flight + 1): 1,415 * 4 = 5,658 for the fast one,
+    // 7,072 * 1 for the slow one. Taken in milliseconds, (sqrt(2) + 1) * 4 = 9.7 would lose to
+    // (sqrt(50) + 1) * 1 = 8.1, and a slow instance would get a call whenever the fast one is busy.
+    const d = drive(p2c({ now: () => 0, random: seeded(3) }));
+    // What p2c learned survives the sets in which a hostname stays: measure "slow" alone first.
+    d.push(info([inst("slow")]));
+    mustPick(d.picker).done({ latencyMs: 50 });
+    d.push(info([inst("fast"), inst("slow")], "2"));
+    const first = mustPick(d.picker); // unmeasured "fast" has the lowest load
+    expect(first.instance.hostname).toBe("fast");
+    first.done({ latencyMs: 2 });
+    const busy = [mustPick(d.picker), mustPick(d.picker), mustPick(d.picker)];
+    expect(busy.map((p) => p.instance.hostname)).toEqual(["fast", "fast", "fast"]);
+    // Both drawn every time (two instances): the choice is the load comparison alone.
+    expect(mustPick(d.picker).instance.hostname).toBe("fast");
+  });
+
   it("counts requests in flight: a busy instance is avoided until its picks are done", () => {
     let now = 0;
     const d = drive(p2c({ now: () => now, random: seeded(1) }));

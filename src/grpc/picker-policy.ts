@@ -1,0 +1,288 @@
+import * as O from "fp-ts/lib/Option.js";
+import type {
+  ChannelOptions,
+  connectivityState as ConnectivityState,
+  experimental,
+  Metadata,
+} from "@grpc/grpc-js";
+import { Subject, type OperatorFunction, type Subscription } from "rxjs";
+// Aliased: the balancers' Pick is being renamed (it shadows TypeScript's Pick<T, K>).
+import { emptyPicker, type Picked as BalancerPick, type Picker, type PickRequest } from "../balancers/index.js";
+import { NamingError, type Instance, type InstancesInfo } from "../model/index.js";
+import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
+import type { GrpcJs } from "./grpc-js.js";
+
+/** What makes one of our load-balancing policies: its name, its config, and a balancer. */
+export interface PolicySpec<C> {
+  /** The name in service config, e.g. `rxnaming_p2c`. */
+  readonly name: string;
+  /** The policy's config from its service-config JSON; throws an Error naming what is wrong. */
+  parse(json: unknown): C;
+  toJson(config: C): object;
+  /** The balancer (from `src/balancers`) over the READY instances. */
+  balancer(config: C): OperatorFunction<InstancesInfo, Picker>;
+  /** What the balancer is told about a call, e.g. the hash key from a header. */
+  request?(config: C, metadata: Metadata): PickRequest | undefined;
+}
+
+interface Child {
+  readonly leaf: experimental.LeafLoadBalancer;
+  instance: Instance;
+}
+
+const byHostname = (a: Instance, b: Instance): number =>
+  a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0;
+
+/**
+ * An instance for an endpoint that came without one (a policy used with grpc-js's own dns or ipv4
+ * resolver): the address is its hostname, so every balancer can still tell endpoints apart.
+ */
+const anonymous = (addr: string): Instance =>
+  Object.freeze({
+    region: "",
+    zone: "",
+    env: "",
+    appId: "",
+    hostname: addr,
+    addrs: Object.freeze([`grpc://${addr}`]),
+    version: "",
+    lastTs: 0,
+    metadata: Object.freeze({}),
+    status: 1,
+  });
+
+/**
+ * Registers one of our policies with grpc-js: a load balancer that keeps one subchannel (a
+ * grpc-js `LeafLoadBalancer`) per endpoint, connects them all as `round_robin` does, and feeds the
+ * set of READY instances to a balancer from `src/balancers`. Its pickers pick only READY
+ * subchannels, and hand each call's outcome back to the balancer's pick (`done`) through
+ * grpc-js's `onCallEnded`. The channel's state is reported as grpc-js's own policies report it:
+ * READY when one subchannel is, else CONNECTING when one is, else TRANSIENT_FAILURE with the last
+ * error, else IDLE.
+ */
+export const registerPolicy = <C>(
+  grpc: GrpcJs,
+  spec: PolicySpec<C>,
+  report: (error: NamingError) => void,
+): void => {
+  const { experimental: x, connectivityState: State, status: Status } = grpc;
+
+  class Config implements experimental.TypedLoadBalancingConfig {
+    constructor(readonly config: C) {}
+    getLoadBalancerName(): string {
+      return spec.name;
+    }
+    toJsonObject(): object {
+      return { [spec.name]: spec.toJson(this.config) };
+    }
+    static createFromJson(json: unknown): Config {
+      try {
+        return new Config(spec.parse(json));
+      } catch (cause) {
+        // grpc-js then falls back to the next config in the list, or to pick_first, and says so
+        // only in a debug trace: tell errors$ why.
+        const message = cause instanceof Error ? cause.message : String(cause);
+        report(
+          new NamingError("Decode", `cannot decode load-balancing config ${message}`, { key: spec.name }),
+        );
+        throw cause;
+      }
+    }
+  }
+
+  /** The channel's picker while READY: a snapshot, as grpc-js pickers are. */
+  class ReadyPicker implements experimental.Picker {
+    constructor(
+      private readonly picker: Picker,
+      private readonly ready: ReadonlyMap<string, experimental.Picker>,
+      private readonly config: C,
+    ) {}
+
+    pick(args: experimental.PickArgs): experimental.PickResult {
+      const request = spec.request?.(this.config, args.metadata);
+      const choice = this.picker.pick(request);
+      // The balancer saw exactly the READY set, so both lookups hit; the fallback is for safety.
+      const picked: BalancerPick | undefined = O.isSome(choice) ? choice.value : undefined;
+      const leaf = picked === undefined ? undefined : this.ready.get(picked.addr);
+      if (picked === undefined || leaf === undefined) {
+        picked?.done({ error: new Error("picked an endpoint that is not READY") });
+        return this.ready.values().next().value!.pick(args);
+      }
+      const result = leaf.pick(args);
+      if (result.pickResultType !== x.PickResultType.COMPLETE) {
+        picked.done({ error: new Error("the picked subchannel is not usable") });
+        return result;
+      }
+      const inner = result.onCallEnded;
+      return {
+        ...result,
+        onCallEnded: (code, details, metadata) => {
+          inner?.(code, details, metadata);
+          // Kratos' rule: UNKNOWN is how an application error surfaces, not the server's health.
+          picked.done(
+            code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } },
+          );
+        },
+      };
+    }
+  }
+
+  class PickerLoadBalancer implements experimental.LoadBalancer {
+    private children = new Map<string, Child>();
+    private state: ConnectivityState = State.IDLE;
+    private lastError: string | null = null;
+    private config: Config | undefined;
+    private configJson = "";
+    private sets: Subject<InstancesInfo> | undefined;
+    private subscription: Subscription | undefined;
+    private picker: Picker = emptyPicker;
+    private resolved: ResolvedInstances | undefined;
+    private paused = false;
+    private readonly childHelper: experimental.ChannelControlHelper;
+
+    constructor(private readonly helper: experimental.ChannelControlHelper) {
+      this.childHelper = x.createChildChannelControlHelper(helper, {
+        updateState: (state, _picker, errorMessage) => {
+          // As round_robin: a connection that drops asks the resolver again (ours is a live watch
+          // and ignores it, but another resolver may need it).
+          if (this.state === State.READY && state !== State.READY) helper.requestReresolution();
+          if (errorMessage) this.lastError = errorMessage;
+          this.update();
+        },
+      });
+    }
+
+    updateAddressList(
+      endpoints: experimental.StatusOr<experimental.Endpoint[]>,
+      lbConfig: experimental.TypedLoadBalancingConfig,
+      options: ChannelOptions,
+      resolutionNote: string,
+    ): boolean {
+      if (!(lbConfig instanceof Config)) return false;
+      this.useConfig(lbConfig);
+      if (!endpoints.ok) {
+        // An error keeps the endpoints we have (as grpc-js's policies do); with none, it fails calls.
+        if (this.children.size === 0) {
+          this.report(
+            State.TRANSIENT_FAILURE,
+            new x.UnavailablePicker(endpoints.error),
+            endpoints.error.details,
+          );
+        }
+        return true;
+      }
+      const resolved = options[INSTANCES_ATTRIBUTE] as ResolvedInstances | undefined;
+      this.resolved = resolved;
+      const next = new Map<string, Child>();
+      this.paused = true;
+      for (const endpoint of endpoints.value) {
+        const address = endpoint.addresses[0];
+        if (address === undefined) continue;
+        const addr = x.subchannelAddressToString(address);
+        if (next.has(addr)) continue;
+        const instance = resolved?.byAddr.get(addr) ?? anonymous(addr);
+        const existing = this.children.get(addr);
+        if (existing !== undefined) {
+          existing.leaf.updateEndpoint(endpoint, options);
+          existing.instance = instance;
+          next.set(addr, existing);
+        } else {
+          const leaf = new x.LeafLoadBalancer(endpoint, this.childHelper, options, resolutionNote);
+          next.set(addr, { leaf, instance });
+          leaf.startConnecting();
+        }
+      }
+      for (const [addr, child] of this.children) if (!next.has(addr)) child.leaf.destroy();
+      this.children = next;
+      this.paused = false;
+      if (next.size === 0) {
+        const message = `${spec.name}: no addresses resolved${resolutionNote ? `: ${resolutionNote}` : ""}`;
+        this.feed([]);
+        this.report(State.TRANSIENT_FAILURE, new x.UnavailablePicker({ details: message }), message);
+        return true;
+      }
+      this.update();
+      return true;
+    }
+
+    exitIdle(): void {
+      // Like round_robin: all endpoints are kept connected, so there is nothing to start here.
+    }
+
+    resetBackoff(): void {}
+
+    destroy(): void {
+      for (const child of this.children.values()) child.leaf.destroy();
+      this.children.clear();
+      this.subscription?.unsubscribe();
+      this.subscription = undefined;
+      this.sets = undefined;
+    }
+
+    getTypeName(): string {
+      return spec.name;
+    }
+
+    /** A changed config starts a new balancer (its options changed); the same config keeps it. */
+    private useConfig(config: Config): void {
+      const json = JSON.stringify(config.toJsonObject());
+      this.config = config;
+      if (this.sets !== undefined && json === this.configJson) return;
+      this.configJson = json;
+      this.subscription?.unsubscribe();
+      const sets = new Subject<InstancesInfo>();
+      this.sets = sets;
+      this.picker = emptyPicker;
+      // The balancers emit synchronously on each set: `feed` has its picker when it returns.
+      this.subscription = sets
+        .pipe(spec.balancer(config.config))
+        .subscribe((picker) => (this.picker = picker));
+    }
+
+    private feed(instances: Instance[]): void {
+      this.sets?.next({
+        appId: this.resolved?.appId ?? "",
+        instances: Object.freeze(instances.sort(byHostname)),
+        revision: this.resolved?.revision ?? "",
+      });
+    }
+
+    private update(): void {
+      if (this.paused || this.config === undefined) return;
+      const ready = new Map<string, experimental.Picker>();
+      const instances: Instance[] = [];
+      let connecting = false;
+      let failing = false;
+      for (const [addr, child] of this.children) {
+        const state = child.leaf.getConnectivityState();
+        if (state === State.READY) {
+          ready.set(addr, child.leaf.getPicker());
+          instances.push(child.instance);
+        } else if (state === State.CONNECTING) connecting = true;
+        else if (state === State.TRANSIENT_FAILURE) failing = true;
+      }
+      if (ready.size > 0) {
+        this.feed(instances);
+        this.report(State.READY, new ReadyPicker(this.picker, ready, this.config.config), null);
+      } else if (connecting) {
+        this.report(State.CONNECTING, new x.QueuePicker(this), null);
+      } else if (failing) {
+        const message = `${spec.name}: no connection established. Last error: ${this.lastError}`;
+        this.report(State.TRANSIENT_FAILURE, new x.UnavailablePicker({ details: message }), message);
+      } else {
+        this.report(State.IDLE, new x.QueuePicker(this), null);
+      }
+      // As round_robin: every endpoint stays connected, so that a pick never waits for a connect.
+      for (const child of this.children.values()) {
+        if (child.leaf.getConnectivityState() === State.IDLE) child.leaf.exitIdle();
+      }
+    }
+
+    private report(state: ConnectivityState, picker: experimental.Picker, errorMessage: string | null): void {
+      this.state = state;
+      this.helper.updateState(state, picker, errorMessage);
+    }
+  }
+
+  x.registerLoadBalancerType(spec.name, PickerLoadBalancer, Config);
+};

@@ -1,0 +1,93 @@
+import { hostname } from "node:os";
+import * as E from "fp-ts/lib/Either.js";
+import { merge, Subject, type Observable } from "rxjs";
+import type { Naming } from "../index.js";
+import { NamingError } from "../model/index.js";
+import { loadGrpcJs } from "./grpc-js.js";
+import { namingResolverClass } from "./naming-resolver.js";
+import { registerPolicies } from "./policies.js";
+
+/** Options of {@link registerGrpcResolver}. */
+export interface GrpcResolverOptions {
+  /**
+   * The target scheme to register, default `naming.scheme` (`etcd:///app`, `memory:///app`).
+   * Another scheme lets two namings of one kind serve one process (`etcd-eu:///app`).
+   */
+  readonly scheme?: string;
+  /**
+   * The client id that `subset=N` in a target picks a subset for. Default `os.hostname()`, as
+   * Kratos' warden (env.Hostname): a client keeps its subset across restarts, and clients on
+   * different hosts spread over different subsets.
+   */
+  readonly clientId?: string;
+}
+
+/** What {@link registerGrpcResolver} registered. */
+export interface GrpcResolverRegistration {
+  /** The scheme of the targets it serves. */
+  readonly scheme: string;
+  /**
+   * What the gRPC face could not use, as NamingErrors: an instance skipped because it has no
+   * `grpc://` address (tag `InvalidInstance`, field `addrs`, told once per instance version and
+   * channel), a target that cannot be read (tag `Decode`, once per channel), a policy config
+   * that cannot be read (tag `Decode`: grpc-js then uses the next config or pick_first), a bad
+   * `metadata.weight` under `rxnaming_wrr`. Calls are not failed for these; a channel whose
+   * target is bad fails its calls with `UNAVAILABLE` and the same message.
+   */
+  readonly errors$: Observable<NamingError>;
+}
+
+// Shared by every registration: policies are registered per grpc-js module, not per naming.
+const policyErrors = new Subject<NamingError>();
+
+const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
+
+/**
+ * Registers `naming` as a gRPC resolver with `@grpc/grpc-js` (an optional peer dependency,
+ * `>=1.14 <2`, loaded by this call only), and rxnaming's load-balancing policies. A client made
+ * with target `etcd:///my.app` then connects to the `grpc://` addresses of my.app's instances and
+ * follows them live; the query is warden's: `etcd:///my.app?zone=sh001&cluster=c1&cluster=c2&subset=50`
+ * (zone preferred while it has an instance, clusters filter `metadata.cluster`, a subset of 50 by
+ * {@link GrpcResolverOptions.clientId}). With no instance, calls fail at once with `UNAVAILABLE`
+ * and work again on the same channel when one registers.
+ *
+ * Policies, chosen by service config: `rxnaming_p2c`, `rxnaming_ring_hash` (`{"hashHeader":
+ * "x-user-id"}`), `rxnaming_wrr`. Rejects with a NamingError when `@grpc/grpc-js` is missing or of
+ * another version, or the scheme is not a URI scheme.
+ *
+ * @example
+ * await registerGrpcResolver(naming);
+ * const client = new EchoClient("etcd:///demo.echo", credentials.createInsecure(), {
+ *   "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ rxnaming_p2c: {} }] }),
+ * });
+ */
+export const registerGrpcResolver = async (
+  naming: Naming,
+  options: GrpcResolverOptions = {},
+): Promise<GrpcResolverRegistration> => {
+  const scheme = options.scheme ?? naming.scheme;
+  if (!SCHEME.test(scheme)) {
+    throw new NamingError(
+      "InvalidInstance",
+      `invalid gRPC scheme ${JSON.stringify(scheme)}: not a URI scheme`,
+      {
+        field: "scheme",
+      },
+    );
+  }
+  const loaded = await loadGrpcJs()();
+  if (E.isLeft(loaded)) throw loaded.left;
+  const grpc = loaded.right;
+  registerPolicies(grpc, (error) => policyErrors.next(error));
+  const errors = new Subject<NamingError>();
+  grpc.experimental.registerResolver(
+    scheme,
+    namingResolverClass({
+      grpc,
+      naming,
+      clientId: options.clientId ?? hostname(),
+      report: (error) => errors.next(error),
+    }),
+  );
+  return { scheme, errors$: merge(errors, policyErrors) };
+};
