@@ -1,13 +1,15 @@
 /**
  * Scenario 1: N consumers of one appid. rxnaming: N subscribers of one `build(app).instances$`
  * (or N `build(app)`, one each); raw: one `etcd3` prefix watcher per consumer; floor: N
- * subscribers of a bare `ReplaySubject(1)`. Setup time, heap per consumer, etcd watchers added,
- * and the latency from a put until the last consumer saw it.
+ * subscribers of a bare `ReplaySubject(1)`; kratos: the Kratos strategy ported (./kratos-port.ts),
+ * one watch per consumer and a full prefix Get on every event. Setup time, heap per consumer, etcd
+ * watchers added, and the latency from a put until the last consumer saw it.
  */
 import { Etcd3, type Watcher } from "etcd3";
 import { ReplaySubject, type Subscription } from "rxjs";
 import { etcdClientOptions, etcdNaming, type InstancesInfo, type Naming } from "../../src/index.js";
 import { Countdown, metric, metrics, settledHeap } from "./child-support.js";
+import { KratosWatcher } from "./kratos-port.js";
 import {
   appPrefix,
   keyOf,
@@ -37,6 +39,8 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
 
   const subscriptions: Subscription[] = [];
   const watchers: Watcher[] = [];
+  const kratos: KratosWatcher[] = [];
+  let kratosError: unknown;
   const kept: Consumer[] = [];
   let naming: Naming | undefined;
   let subject: ReplaySubject<InstancesInfo> | undefined;
@@ -89,6 +93,30 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
       watchers.push(...(await Promise.all(created)));
       break;
     }
+    case "kratos": {
+      const first = countdown.expect(p.consumers);
+      const started: Promise<KratosWatcher>[] = [];
+      for (let i = 0; i < p.consumers; i++) {
+        const c: Consumer = { latest: undefined, seen: 0 };
+        kept.push(c);
+        started.push(
+          KratosWatcher.start(
+            client!,
+            appPrefix(p.app),
+            (w) => {
+              c.latest = w.latest;
+              c.seen++;
+              countdown.hit();
+            },
+            (e) => (kratosError ??= e),
+          ),
+        );
+      }
+      loopEnd = performance.now();
+      kratos.push(...(await Promise.all(started)));
+      await first;
+      break;
+    }
     case "floor": {
       subject = new ReplaySubject<InstancesInfo>(1);
       subject.next({ appId: p.app, instances: [], revision: "1" });
@@ -126,9 +154,11 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
   for (const s of subscriptions) s.unsubscribe();
   await naming?.close();
   await Promise.all(watchers.map((w) => w.cancel()));
+  await Promise.all(kratos.map((w) => w.cancel()));
   client?.close();
   writer.close();
   if (kept.some((c) => c.seen === 0 && p.variant !== "raw")) throw new Error("a consumer saw nothing");
+  if (kratosError !== undefined) throw kratosError;
 
   return {
     variant: p.variant,
