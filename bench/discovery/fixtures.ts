@@ -218,6 +218,8 @@ export interface HeapResult {
   readonly heapBytes: number;
   /** Wall time of the read (first set), ms: cold code, one run. */
   readonly loadMs: number;
+  /** rxnaming only: what the same read gives with `etcdClientOptions()`'s defaults. */
+  readonly withDefaults?: string;
 }
 
 export type ScenarioParams =

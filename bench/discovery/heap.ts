@@ -38,13 +38,39 @@ export const heap = async (p: HeapParams): Promise<HeapResult> => {
       subscription = n.build(p.app).instances$.subscribe({ next: resolve, error: reject });
     });
   }
-  const size = map?.size ?? info?.instances.length ?? 0; // reads the flat array once
+  if ((map?.size ?? info?.instances.length) === 0) throw new Error("empty set"); // reads the flat array once
   const loadMs = performance.now() - t0;
   const heap1 = await settledHeap();
 
+  // Read after the weighing: a variable an async function no longer needs is not kept across an
+  // await, and the set would be collected before it was weighed.
+  const size = map?.size ?? info?.instances.length ?? 0;
   if (size !== p.instances) throw new Error(`${p.variant} holds ${size} instances, not ${p.instances}`);
   subscription?.unsubscribe();
   await naming?.close();
   client.close();
-  return { variant: p.variant, instances: p.instances, heapBytes: heap1 - heap0, loadMs };
+  return {
+    variant: p.variant,
+    instances: p.instances,
+    heapBytes: heap1 - heap0,
+    loadMs,
+    ...(p.variant === "rxnaming" && { withDefaults: await withDefaultOptions(p) }),
+  };
+};
+
+/**
+ * What a user gets with `etcdClientOptions()` as it is (grpc-js's 4 MB limit on a received
+ * message): the first set within 10 s, or the first error rxnaming reported.
+ */
+const withDefaultOptions = async (p: HeapParams): Promise<string> => {
+  const client = new Etcd3(etcdClientOptions({ hosts: [p.endpoint] }));
+  const naming = etcdNaming(client, { lingerMs: 0, fetchTimeoutMs: 10_000 });
+  let firstError: string | undefined;
+  const errors = naming.errors$.subscribe((e) => (firstError ??= e.message));
+  const result = await naming.build(p.app).fetch()();
+  errors.unsubscribe();
+  await naming.close();
+  client.close();
+  if (result._tag === "Right") return `first set of ${result.right.instances.length} instances`;
+  return `no set: ${(firstError ?? result.left.message).slice(0, 160)}`;
 };
