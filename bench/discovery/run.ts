@@ -148,7 +148,7 @@ class Child {
   private readonly proc;
   private readonly exited: Promise<void>;
 
-  constructor(params: ScenarioParams, timeoutMs = 120_000) {
+  constructor(params: ScenarioParams, timeoutMs = 300_000) {
     const prof =
       process.env.BENCH_CPU_PROF === "1"
         ? [
