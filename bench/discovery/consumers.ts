@@ -12,6 +12,7 @@ import { Countdown, metric, metrics, settledHeap } from "./child-support.js";
 import { KratosWatcher } from "./kratos-port.js";
 import {
   appPrefix,
+  cpuMs,
   keyOf,
   sortedCopy,
   valueOf,
@@ -47,6 +48,7 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
 
   const m0 = p.variant === "floor" ? undefined : await metrics(p.metricsUrl);
   const heap0 = await settledHeap();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let loopEnd = 0;
   const onInfo = (c: Consumer) => (info: InstancesInfo) => {
@@ -132,6 +134,7 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
     }
   }
   const setupMs = performance.now() - t0;
+  const setupCpuMs = cpuMs(c0);
   const heap1 = await settledHeap();
   const m1 = p.variant === "floor" ? undefined : await metrics(p.metricsUrl);
   const delta = (name: string): number => (m0 && m1 ? metric(m1, name) - metric(m0, name) : 0);
@@ -164,6 +167,7 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
     variant: p.variant,
     consumers: p.consumers,
     setupMs,
+    setupCpuMs,
     subscribeMs: loopEnd - t0,
     heapBytes: (heap1 - heap0) / p.consumers,
     watchersAdded: delta("etcd_debugging_mvcc_watcher_total"),

@@ -80,6 +80,8 @@ export interface ConsumersResult {
   readonly variant: ConsumersVariant;
   readonly consumers: number;
   readonly setupMs: number;
+  /** CPU of this process over the setup (a loaded machine stretches the wall time, not this). */
+  readonly setupCpuMs: number;
   /** The synchronous part of the setup: the loop that subscribes (or issues the creates). */
   readonly subscribeMs: number;
   readonly heapBytes: number;
@@ -158,6 +160,10 @@ export interface RegistrationsResult {
   readonly closeMs: number;
   /** Keys left under the app's prefix after close (expected 0). */
   readonly keysLeft: number;
+  /** rxnaming only: `lost` events seen, and what `errors$` reported (count, first message). */
+  readonly lost?: number;
+  readonly errors?: number;
+  readonly firstError?: string;
 }
 
 export interface MicroParams {
@@ -192,6 +198,11 @@ export interface GatewayResult {
   readonly variant: GatewayVariant;
   readonly apps: number;
   readonly setupMs: number;
+  /** From the start until etcd counted one watcher per app (`setupMs` + 20 s at most), ms. */
+  readonly watchesMs: number;
+  /** Faults ridden out during the run (rxnaming's `errors$`, raw watchers' errors), and the first. */
+  readonly faults: number;
+  readonly firstFault?: string;
   /** Growth of the settled heap over the setup, in bytes (all apps). */
   readonly heapBytes: number;
   readonly watchersAdded: number;

@@ -15,6 +15,7 @@ import {
   gatewayApp,
   hostname,
   keyOf,
+  sleep,
   sortedCopy,
   valueOf,
   type GatewayParams,
@@ -45,12 +46,15 @@ export const gateway = async (p: GatewayParams): Promise<GatewayResult> => {
   const maps: Map<string, { version?: string }>[] = [];
   const watchers: Watcher[] = [];
   let naming: Naming | undefined;
+  /** What went wrong on the way, and was ridden out: rxnaming's errors$, raw watchers' errors. */
+  const faults: string[] = [];
 
   const m0 = await metrics(p.metricsUrl);
   const heap0 = await settledHeap();
   const t0 = performance.now();
   if (isRx) {
     naming = etcdNaming(client, { lingerMs: 0 });
+    naming.errors$.subscribe((e) => faults.push(e.message));
     await new Promise<void>((resolve, reject) => {
       let pending = p.apps;
       apps.forEach((app, i) => {
@@ -84,12 +88,21 @@ export const gateway = async (p: GatewayParams): Promise<GatewayResult> => {
             map.set(kv.key.toString(), value);
             if (kv.key.toString() === keyOf(app, 0)) saw(i, value.version);
           })
-          .on("delete", (kv: IKeyValue) => map.delete(kv.key.toString()));
+          .on("delete", (kv: IKeyValue) => map.delete(kv.key.toString()))
+          .on("error", (e: Error) => faults.push(e.message))
+          .on("disconnected", () => faults.push("watcher disconnected"));
         watchers.push(watcher);
       }),
     );
   }
   const setupMs = performance.now() - t0;
+  // Every app has its set; etcd may still be creating the last watches (each starts from the
+  // revision of its app's range). Wait, with a deadline, until it counts one watcher per app.
+  const watchersNow = async (): Promise<number> =>
+    metric(await metrics(p.metricsUrl), "etcd_debugging_mvcc_watcher_total") -
+    metric(m0, "etcd_debugging_mvcc_watcher_total");
+  while ((await watchersNow()) < p.apps && performance.now() - t0 < setupMs + 20_000) await sleep(50);
+  const watchesMs = performance.now() - t0;
   const heap1 = await settledHeap();
   const m1 = await metrics(p.metricsUrl);
   const delta = (name: string): number => metric(m1, name) - metric(m0, name);
@@ -131,6 +144,9 @@ export const gateway = async (p: GatewayParams): Promise<GatewayResult> => {
     variant: p.variant,
     apps: p.apps,
     setupMs,
+    watchesMs,
+    faults: faults.length,
+    ...(faults[0] !== undefined && { firstFault: faults[0].slice(0, 160) }),
     heapBytes: heap1 - heap0,
     watchersAdded: delta("etcd_debugging_mvcc_watcher_total"),
     watchStreamsAdded: delta("etcd_debugging_mvcc_watch_stream_total"),

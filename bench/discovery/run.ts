@@ -56,10 +56,10 @@ const FULL = {
   /** The consumers at scale: rxnaming in every round; raw (~0.7 s a put) once, with few puts. */
   largeConsumers: 10_000,
   largeRawWarmup: 2,
-  largeRawSamples: 10,
+  largeRawSamples: 8,
   /** The Kratos strategy with `consumers` consumers does that many Gets a put: fewer puts. */
   kratosWarmup: 5,
-  kratosSamples: 30,
+  kratosSamples: 20,
   instances: 10_000,
   coldWarmup: 2,
   coldReps: 8,
@@ -126,8 +126,9 @@ export interface DiscoveryResults {
   readonly load: readonly [number, number];
 }
 
+const began = performance.now();
 const log = (line: string): void => {
-  process.stdout.write(`[discovery bench] ${line}\n`);
+  process.stdout.write(`[discovery bench] ${((performance.now() - began) / 1000).toFixed(0)} s: ${line}\n`);
 };
 
 const compile = (): void => {
@@ -302,6 +303,7 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       consumers[key] = {
         ...rs[0]!,
         setupMs: median(rs.map((r) => r.setupMs)),
+        setupCpuMs: median(rs.map((r) => r.setupCpuMs)),
         subscribeMs: median(rs.map((r) => r.subscribeMs)),
         heapBytes: median(rs.map((r) => r.heapBytes)),
         latencies: sortedCopy(rs.flatMap((r) => r.latencies)),
@@ -422,6 +424,8 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       return {
         ...rs[0]!,
         setupMs: median(rs.map((r) => r.setupMs)),
+        watchesMs: median(rs.map((r) => r.watchesMs)),
+        faults: rs.reduce((sum, r) => sum + r.faults, 0),
         heapBytes: median(rs.map((r) => r.heapBytes)),
         latencies: sortedCopy(rs.flatMap((r) => r.latencies)),
       };
