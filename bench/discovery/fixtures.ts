@@ -179,6 +179,7 @@ export interface MicroResult {
   readonly appSetReadUs: number;
 }
 
+/** The appid of the gateway scenario's i-th app. */
 export const gatewayApp = (i: number): string => `bench.gateway.app-${String(i).padStart(4, "0")}`;
 
 export type GatewayVariant = "rxnaming" | "raw";
