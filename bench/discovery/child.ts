@@ -6,6 +6,8 @@ import { churn } from "./churn.js";
 import { send } from "./child-support.js";
 import { coldStart } from "./cold-start.js";
 import { consumers } from "./consumers.js";
+import { gateway } from "./gateway.js";
+import { heap } from "./heap.js";
 import type { MicroParams, MicroResult, ScenarioParams } from "./fixtures.js";
 import { appSetConsumer, churnEvents, cpuPerEvent, mapConsumer } from "./micro.js";
 import { registrations } from "./registrations.js";
@@ -31,6 +33,10 @@ const run = async (p: ScenarioParams): Promise<unknown> => {
       return registrations(p);
     case "micro":
       return micro(p);
+    case "gateway":
+      return gateway(p);
+    case "heap":
+      return heap(p);
   }
 };
 

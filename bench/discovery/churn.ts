@@ -8,16 +8,22 @@
  *   `map.set(key, JSON.parse(value))` / `map.delete(key)`;
  * - rxnaming: one subscriber of `build(app).instances$` that keeps the latest set;
  * - rxnaming-read: the same subscriber also reads `info.instances.length` on every emission,
- *   which builds the flat frozen array (O(n)) once per emission.
+ *   which builds the flat frozen array (O(n)) once per emission;
+ * - kratos: the Kratos strategy ported (./kratos-port.ts): on every watch response, a Get of the
+ *   whole prefix, every value decoded. It has caught up when it has no Get pending and its last
+ *   Get saw the target revision, so every response's Get is in the measured CPU.
  */
 import { Etcd3, type IKeyValue } from "etcd3";
 import { etcdClientOptions, etcdNaming, type InstancesInfo } from "../../src/index.js";
 import { receive, send, settledHeap } from "./child-support.js";
+import { KratosWatcher } from "./kratos-port.js";
 import { appPrefix, cpuMs, type ChurnParams, type ChurnResult } from "./fixtures.js";
 
 export const churn = async (p: ChurnParams): Promise<ChurnResult> => {
   const client = new Etcd3(
-    p.variant === "raw-map" ? { hosts: [p.endpoint] } : etcdClientOptions({ hosts: [p.endpoint] }),
+    p.variant === "raw-map" || p.variant === "kratos"
+      ? { hosts: [p.endpoint] }
+      : etcdClientOptions({ hosts: [p.endpoint] }),
   );
   let applied = 0;
   let events = 0;
@@ -52,6 +58,27 @@ export const churn = async (p: ChurnParams): Promise<ChurnResult> => {
         check(Number(kv.mod_revision));
       });
     teardown = () => watcher.cancel();
+  } else if (p.variant === "kratos") {
+    let failure: unknown;
+    const first = new Promise<void>((resolve) => (reached = resolve));
+    target = 0;
+    const w = await KratosWatcher.start(
+      client,
+      appPrefix(p.app),
+      (k) => {
+        // One event per watch response here (one put or delete at a time): a Get is an event.
+        events++;
+        if (k.pending === 0) check(k.revision);
+      },
+      (e) => (failure ??= e),
+    );
+    await first;
+    if (w.latest.length !== p.instances) throw new Error(`kratos read ${w.latest.length} instances`);
+    events = 0;
+    teardown = async () => {
+      await w.cancel();
+      if (failure !== undefined) throw failure;
+    };
   } else {
     const naming = etcdNaming(client, { lingerMs: 0 });
     const read = p.variant === "rxnaming-read";
@@ -105,7 +132,8 @@ export const churn = async (p: ChurnParams): Promise<ChurnResult> => {
     return {
       variant: p.variant,
       events: events - events0,
-      emissions: p.variant === "raw-map" ? events - events0 : emissions - emissions0,
+      emissions:
+        p.variant === "raw-map" || p.variant === "kratos" ? events - events0 : emissions - emissions0,
       cpuMs: cpu,
       wallMs,
     };

@@ -10,7 +10,14 @@ import { gc } from "./child-support.js";
 import { appPrefix, cpuMs, type ColdStartParams, type ColdStartResult } from "./fixtures.js";
 
 export const coldStart = async (p: ColdStartParams): Promise<ColdStartResult> => {
-  const client = new Etcd3(etcdClientOptions({ hosts: [p.endpoint] }));
+  const client = new Etcd3(
+    etcdClientOptions({
+      hosts: [p.endpoint],
+      ...(p.maxReceiveBytes !== undefined && {
+        grpcOptions: { "grpc.max_receive_message_length": p.maxReceiveBytes },
+      }),
+    }),
+  );
   await client.get("/warm-up").exec();
   const result = {
     raw: [] as number[],
@@ -28,7 +35,9 @@ export const coldStart = async (p: ColdStartParams): Promise<ColdStartResult> =>
     return async () => undefined;
   };
   const rx = async (): Promise<() => Promise<void>> => {
-    const naming = etcdNaming(client, { lingerMs: 0 });
+    // The deadline of the range is the bench's choice (a range of 100,000 under load can take
+    // seconds); it costs nothing when it does not fire.
+    const naming = etcdNaming(client, { lingerMs: 0, requestTimeoutMs: 60_000 });
     await new Promise<void>((resolve, reject) => {
       const sub = naming.build(p.app).instances$.subscribe({
         next: (info) => {

@@ -1,15 +1,18 @@
 /**
  * Scenario 1: N consumers of one appid. rxnaming: N subscribers of one `build(app).instances$`
  * (or N `build(app)`, one each); raw: one `etcd3` prefix watcher per consumer; floor: N
- * subscribers of a bare `ReplaySubject(1)`. Setup time, heap per consumer, etcd watchers added,
- * and the latency from a put until the last consumer saw it.
+ * subscribers of a bare `ReplaySubject(1)`; kratos: the Kratos strategy ported (./kratos-port.ts),
+ * one watch per consumer and a full prefix Get on every event. Setup time, heap per consumer, etcd
+ * watchers added, and the latency from a put until the last consumer saw it.
  */
 import { Etcd3, type Watcher } from "etcd3";
 import { ReplaySubject, type Subscription } from "rxjs";
 import { etcdClientOptions, etcdNaming, type InstancesInfo, type Naming } from "../../src/index.js";
 import { Countdown, metric, metrics, settledHeap } from "./child-support.js";
+import { KratosWatcher } from "./kratos-port.js";
 import {
   appPrefix,
+  cpuMs,
   keyOf,
   sortedCopy,
   valueOf,
@@ -37,12 +40,15 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
 
   const subscriptions: Subscription[] = [];
   const watchers: Watcher[] = [];
+  const kratos: KratosWatcher[] = [];
+  let kratosError: unknown;
   const kept: Consumer[] = [];
   let naming: Naming | undefined;
   let subject: ReplaySubject<InstancesInfo> | undefined;
 
   const m0 = p.variant === "floor" ? undefined : await metrics(p.metricsUrl);
   const heap0 = await settledHeap();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let loopEnd = 0;
   const onInfo = (c: Consumer) => (info: InstancesInfo) => {
@@ -89,6 +95,30 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
       watchers.push(...(await Promise.all(created)));
       break;
     }
+    case "kratos": {
+      const first = countdown.expect(p.consumers);
+      const started: Promise<KratosWatcher>[] = [];
+      for (let i = 0; i < p.consumers; i++) {
+        const c: Consumer = { latest: undefined, seen: 0 };
+        kept.push(c);
+        started.push(
+          KratosWatcher.start(
+            client!,
+            appPrefix(p.app),
+            (w) => {
+              c.latest = w.latest;
+              c.seen++;
+              countdown.hit();
+            },
+            (e) => (kratosError ??= e),
+          ),
+        );
+      }
+      loopEnd = performance.now();
+      kratos.push(...(await Promise.all(started)));
+      await first;
+      break;
+    }
     case "floor": {
       subject = new ReplaySubject<InstancesInfo>(1);
       subject.next({ appId: p.app, instances: [], revision: "1" });
@@ -104,6 +134,7 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
     }
   }
   const setupMs = performance.now() - t0;
+  const setupCpuMs = cpuMs(c0);
   const heap1 = await settledHeap();
   const m1 = p.variant === "floor" ? undefined : await metrics(p.metricsUrl);
   const delta = (name: string): number => (m0 && m1 ? metric(m1, name) - metric(m0, name) : 0);
@@ -126,14 +157,17 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
   for (const s of subscriptions) s.unsubscribe();
   await naming?.close();
   await Promise.all(watchers.map((w) => w.cancel()));
+  await Promise.all(kratos.map((w) => w.cancel()));
   client?.close();
   writer.close();
   if (kept.some((c) => c.seen === 0 && p.variant !== "raw")) throw new Error("a consumer saw nothing");
+  if (kratosError !== undefined) throw kratosError;
 
   return {
     variant: p.variant,
     consumers: p.consumers,
     setupMs,
+    setupCpuMs,
     subscribeMs: loopEnd - t0,
     heapBytes: (heap1 - heap0) / p.consumers,
     watchersAdded: delta("etcd_debugging_mvcc_watcher_total"),

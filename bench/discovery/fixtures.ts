@@ -61,7 +61,11 @@ interface Endpoints {
   readonly metricsUrl: string;
 }
 
-export type ConsumersVariant = "rxnaming" | "rxnaming-builds" | "raw" | "floor";
+/**
+ * "kratos" is the Kratos v1/v2 strategy written in TypeScript, what a direct port does: its own
+ * watch per consumer, and a full prefix `Get` decoded whole on every watch response (./kratos-port.ts).
+ */
+export type ConsumersVariant = "rxnaming" | "rxnaming-builds" | "raw" | "kratos" | "floor";
 
 export interface ConsumersParams extends Endpoints {
   readonly scenario: "consumers";
@@ -76,6 +80,8 @@ export interface ConsumersResult {
   readonly variant: ConsumersVariant;
   readonly consumers: number;
   readonly setupMs: number;
+  /** CPU of this process over the setup (a loaded machine stretches the wall time, not this). */
+  readonly setupCpuMs: number;
   /** The synchronous part of the setup: the loop that subscribes (or issues the creates). */
   readonly subscribeMs: number;
   readonly heapBytes: number;
@@ -91,6 +97,11 @@ export interface ColdStartParams extends Endpoints {
   readonly instances: number;
   readonly warmup: number;
   readonly reps: number;
+  /**
+   * gRPC's `grpc.max_receive_message_length` for the client, when one range exceeds grpc-js's
+   * default of 4 MB (100,000 instances are ~30 MB). Both sides get the same.
+   */
+  readonly maxReceiveBytes?: number;
 }
 
 export interface ColdStartResult {
@@ -101,7 +112,7 @@ export interface ColdStartResult {
   readonly rxnamingCpu: number[];
 }
 
-export type ChurnVariant = "raw-map" | "rxnaming" | "rxnaming-read";
+export type ChurnVariant = "raw-map" | "rxnaming" | "rxnaming-read" | "kratos";
 
 export interface ChurnParams extends Endpoints {
   readonly scenario: "churn";
@@ -149,6 +160,10 @@ export interface RegistrationsResult {
   readonly closeMs: number;
   /** Keys left under the app's prefix after close (expected 0). */
   readonly keysLeft: number;
+  /** rxnaming only: `lost` events seen, and what `errors$` reported (count, first message). */
+  readonly lost?: number;
+  readonly errors?: number;
+  readonly firstError?: string;
 }
 
 export interface MicroParams {
@@ -164,8 +179,69 @@ export interface MicroResult {
   readonly appSetReadUs: number;
 }
 
+/** The appid of the gateway scenario's i-th app. */
+export const gatewayApp = (i: number): string => `bench.gateway.app-${String(i).padStart(4, "0")}`;
+
+export type GatewayVariant = "rxnaming" | "raw";
+
+/** A gateway: one process watching many apps of a few instances each. */
+export interface GatewayParams extends Endpoints {
+  readonly scenario: "gateway";
+  readonly variant: GatewayVariant;
+  /** Apps `gatewayApp(0)` .. `gatewayApp(apps - 1)`. */
+  readonly apps: number;
+  readonly perApp: number;
+  /** Puts after setup, each to another app, timed until that app's consumer saw it. */
+  readonly samples: number;
+}
+
+export interface GatewayResult {
+  readonly variant: GatewayVariant;
+  readonly apps: number;
+  readonly setupMs: number;
+  /** From the start until etcd counted one watcher per app (`setupMs` + 20 s at most), ms. */
+  readonly watchesMs: number;
+  /** Faults ridden out during the run (rxnaming's `errors$`, raw watchers' errors), and the first. */
+  readonly faults: number;
+  readonly firstFault?: string;
+  /** Growth of the settled heap over the setup, in bytes (all apps). */
+  readonly heapBytes: number;
+  readonly watchersAdded: number;
+  readonly watchStreamsAdded: number;
+  /** Put until the consumer of that app saw it, ms, sorted. */
+  readonly latencies: number[];
+}
+
+export type HeapVariant = "map" | "rxnaming";
+
+/** Heap of one app with very many instances, held by a consumer. */
+export interface HeapParams extends Endpoints {
+  readonly scenario: "heap";
+  readonly variant: HeapVariant;
+  readonly app: string;
+  readonly instances: number;
+  readonly maxReceiveBytes: number;
+}
+
+export interface HeapResult {
+  readonly variant: HeapVariant;
+  readonly instances: number;
+  /** Growth of the settled heap from before the read to after it, the set held, bytes. */
+  readonly heapBytes: number;
+  /** Wall time of the read (first set), ms: cold code, one run. */
+  readonly loadMs: number;
+  /** rxnaming only: what the same read gives with `etcdClientOptions()`'s defaults. */
+  readonly withDefaults?: string;
+}
+
 export type ScenarioParams =
-  ConsumersParams | ColdStartParams | ChurnParams | RegistrationsParams | MicroParams;
+  | ConsumersParams
+  | ColdStartParams
+  | ChurnParams
+  | RegistrationsParams
+  | MicroParams
+  | GatewayParams
+  | HeapParams;
 
 /** Child -> parent. */
 export type ChildMessage =

@@ -49,6 +49,11 @@ export const registrations = async (p: RegistrationsParams): Promise<Registratio
   const naming = isRx ? etcdNaming(client, { ttlSeconds: p.ttlSeconds, lingerMs: 0 }) : undefined;
   const subscriptions: Subscription[] = [];
   const leases: Lease[] = [];
+  // rxnaming: registrations lost and re-made, and what errors$ said (a loaded machine can starve
+  // the keep-alives); the counts explain a window that was not quiet.
+  let lost = 0;
+  const errors: string[] = [];
+  naming?.errors$.subscribe((e) => errors.push(e.message));
   if (naming !== undefined) {
     await new Promise<void>((resolve, reject) => {
       let pending = p.registrations;
@@ -57,6 +62,7 @@ export const registrations = async (p: RegistrationsParams): Promise<Registratio
         subscriptions.push(
           naming.register(i).subscribe({
             next: (e) => {
+              if (e.type === "lost") lost++;
               if (e.type === "registered" && first) {
                 first = false;
                 if (--pending === 0) resolve();
@@ -118,5 +124,7 @@ export const registrations = async (p: RegistrationsParams): Promise<Registratio
     heapBytes: (heap1 - heap0) / p.registrations,
     closeMs,
     keysLeft,
+    ...(isRx && { lost, errors: errors.length }),
+    ...(errors[0] !== undefined && { firstError: errors[0].slice(0, 160) }),
   };
 };

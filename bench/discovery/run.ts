@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { Etcd3 } from "etcd3";
 import { startEtcd } from "../../test/harness/index.js";
 import {
+  gatewayApp,
   keyOf,
   median,
   sortedCopy,
@@ -25,6 +26,10 @@ import {
   type ColdStartResult,
   type ConsumersResult,
   type ConsumersVariant,
+  type GatewayResult,
+  type GatewayVariant,
+  type HeapResult,
+  type HeapVariant,
   type MicroResult,
   type ParentMessage,
   type RegistrationsResult,
@@ -39,7 +44,7 @@ export const cacheDir = join(root, "node_modules/.cache/rxnaming-bench");
 const distDir = join(cacheDir, "dist");
 
 /**
- * Sizes of every scenario: modest, so that the whole `npm run bench` stays within ~3 minutes.
+ * Sizes of every scenario, so that the whole `npm run bench` stays within ~6 minutes on 2 cores.
  * BENCH_QUICK=1 shrinks them (a smoke run of the bench itself; its numbers mean nothing).
  */
 const FULL = {
@@ -48,29 +53,58 @@ const FULL = {
   /** Rounds of the latency rows, alternating processes so that load drifts hit every row alike. */
   latencyRounds: 3,
   latencySamples: 100,
+  /** The consumers at scale: rxnaming in every round; raw (~0.7 s a put) once, with few puts. */
+  largeConsumers: 10_000,
+  largeRawWarmup: 2,
+  largeRawSamples: 8,
+  /** The Kratos strategy with `consumers` consumers does that many Gets a put: fewer puts. */
+  kratosWarmup: 5,
+  kratosSamples: 20,
   instances: 10_000,
   coldWarmup: 2,
   coldReps: 8,
   churnWarmup: 300,
   churnEvents: 3_000,
+  /** The Kratos strategy reads all 10,000 instances on every event (~0.2 s each): fewer events. */
+  kratosChurnWarmup: 10,
+  kratosChurnEvents: 60,
   registrations: 1_000,
   ttlSeconds: 10,
   windowMs: 10_000,
   microEvents: 20_000,
+  gatewayApps: 1_000,
+  gatewayPerApp: 10,
+  gatewayRounds: 2,
+  gatewaySamples: 50,
+  hugeInstances: 100_000,
+  hugeWarmup: 1,
+  hugeReps: 3,
 };
 const QUICK: typeof FULL = {
   ...FULL,
   consumers: 100,
   latencyRounds: 1,
   latencySamples: 30,
+  largeConsumers: 1_000,
+  kratosSamples: 10,
   instances: 1_000,
   coldReps: 2,
   churnWarmup: 30,
   churnEvents: 300,
+  kratosChurnWarmup: 3,
+  kratosChurnEvents: 20,
   registrations: 100,
   windowMs: 2_000,
   microEvents: 2_000,
+  gatewayApps: 100,
+  gatewayRounds: 1,
+  gatewaySamples: 10,
+  hugeInstances: 5_000,
+  hugeReps: 1,
 };
+
+/** grpc-js refuses messages over 4 MB by default; a range of 100,000 instances is ~35 MB. */
+export const HUGE_MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
 export const SIZES: Readonly<typeof FULL> = process.env.BENCH_QUICK === "1" ? QUICK : FULL;
 
 export interface DiscoveryResults {
@@ -83,13 +117,18 @@ export interface DiscoveryResults {
   readonly churn: Record<string, ChurnResult & { drivenEvents: number }>;
   readonly micro: MicroResult;
   readonly registrations: Record<string, RegistrationsResult>;
+  /** Median of the rounds (setup, heap), latencies pooled. */
+  readonly gateway: Record<GatewayVariant, GatewayResult>;
+  readonly heap: Record<HeapVariant, HeapResult>;
+  readonly hugeColdStart: ColdStartResult;
   readonly seconds: number;
   /** 1-minute load average at the start and at the end (other work on the machine skews the numbers). */
   readonly load: readonly [number, number];
 }
 
+const began = performance.now();
 const log = (line: string): void => {
-  process.stdout.write(`[discovery bench] ${line}\n`);
+  process.stdout.write(`[discovery bench] ${((performance.now() - began) / 1000).toFixed(0)} s: ${line}\n`);
 };
 
 const compile = (): void => {
@@ -110,7 +149,7 @@ class Child {
   private readonly proc;
   private readonly exited: Promise<void>;
 
-  constructor(params: ScenarioParams, timeoutMs = 120_000) {
+  constructor(params: ScenarioParams, timeoutMs = 300_000) {
     const prof =
       process.env.BENCH_CPU_PROF === "1"
         ? [
@@ -165,7 +204,9 @@ class Child {
 }
 
 const label = (p: ScenarioParams): string =>
-  "variant" in p ? `${p.scenario}-${p.variant}${"consumers" in p ? `-${p.consumers}` : ""}` : p.scenario;
+  "variant" in p
+    ? `${p.scenario}-${p.variant}${"consumers" in p ? `-${p.consumers}` : ""}`
+    : `${p.scenario}${"instances" in p ? `-${p.instances}` : ""}`;
 
 const runScenario = <T>(params: ScenarioParams): Promise<T> => {
   log(`${label(params)}...`);
@@ -182,6 +223,23 @@ const seed = async (client: Etcd3, app: string, count: number): Promise<void> =>
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
+};
+
+/** Writes many keys fast: transactions of 128 puts (etcd's default --max-txn-ops), 4 at a time. */
+const seedInBulk = async (client: Etcd3, entries: readonly (readonly [string, string])[]): Promise<void> => {
+  const BATCH = 128;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < entries.length) {
+      const batch = entries.slice(next, (next += BATCH));
+      await client.kv.txn({
+        success: batch.map(([key, value]) => ({
+          request_put: { key: Buffer.from(key), value: Buffer.from(value) },
+        })),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
 };
 
 export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
@@ -204,20 +262,29 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
     // ~65 ms a put) and the floor (no etcd) run once. Setup and heap: median of the rounds;
     // latencies: all rounds pooled.
     const runs: Record<string, ConsumersResult[]> = {};
-    const consumerRuns = (round: number): [ConsumersVariant, number][] => [
+    // The Kratos strategy with 1,000 consumers and raw with 10,000 watchers are slow per put (one
+    // Get per consumer; 10,000 watch events): they run once, with fewer puts.
+    type Run = [ConsumersVariant, number, { warmupPuts: number; samples: number }?];
+    const kratosPuts = { warmupPuts: SIZES.kratosWarmup, samples: SIZES.kratosSamples };
+    const largeRawPuts = { warmupPuts: SIZES.largeRawWarmup, samples: SIZES.largeRawSamples };
+    const consumerRuns = (round: number): Run[] => [
       ["raw", 1],
       ["rxnaming", 1],
+      ["kratos", 1],
       ["rxnaming", SIZES.consumers],
       ["rxnaming-builds", SIZES.consumers],
+      ["rxnaming", SIZES.largeConsumers],
       ...(round === 0
         ? ([
             ["floor", SIZES.consumers],
             ["raw", SIZES.consumers],
-          ] as [ConsumersVariant, number][])
+            ["kratos", SIZES.consumers, kratosPuts],
+            ["raw", SIZES.largeConsumers, largeRawPuts],
+          ] as Run[])
         : []),
     ];
     for (let round = 0; round < SIZES.latencyRounds; round++) {
-      for (const [variant, n] of consumerRuns(round)) {
+      for (const [variant, n, puts] of consumerRuns(round)) {
         (runs[`${variant}-${n}`] ??= []).push(
           await runScenario<ConsumersResult>({
             scenario: "consumers",
@@ -225,8 +292,8 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
             variant,
             app: CONSUMERS_APP,
             consumers: n,
-            warmupPuts: SIZES.latencyWarmup,
-            samples: SIZES.latencySamples,
+            warmupPuts: puts?.warmupPuts ?? SIZES.latencyWarmup,
+            samples: puts?.samples ?? SIZES.latencySamples,
           }),
         );
       }
@@ -236,6 +303,7 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       consumers[key] = {
         ...rs[0]!,
         setupMs: median(rs.map((r) => r.setupMs)),
+        setupCpuMs: median(rs.map((r) => r.setupCpuMs)),
         subscribeMs: median(rs.map((r) => r.subscribeMs)),
         heapBytes: median(rs.map((r) => r.heapBytes)),
         latencies: sortedCopy(rs.flatMap((r) => r.latencies)),
@@ -281,8 +349,12 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       }
       return revision;
     };
-    for (const variant of ["raw-map", "rxnaming", "rxnaming-read"] as ChurnVariant[]) {
+    for (const variant of ["raw-map", "rxnaming", "rxnaming-read", "kratos"] as ChurnVariant[]) {
       log(`churn-${variant}...`);
+      const [warmup, events] =
+        variant === "kratos"
+          ? [SIZES.kratosChurnWarmup, SIZES.kratosChurnEvents]
+          : [SIZES.churnWarmup, SIZES.churnEvents];
       op = 0; // every variant sees the same sequence (values differ by nothing but the revision)
       const child = new Child({
         scenario: "churn",
@@ -293,10 +365,10 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       });
       const ready = await child.next();
       if (ready.type !== "ready") throw new Error(`churn: expected ready, got ${ready.type}`);
-      child.send({ type: "until", revision: await drive(SIZES.churnWarmup), measure: false });
+      child.send({ type: "until", revision: await drive(warmup), measure: false });
       await child.next(); // seen
-      child.send({ type: "until", revision: await drive(SIZES.churnEvents), measure: true });
-      churn[variant] = { ...(await child.result<ChurnResult>()), drivenEvents: SIZES.churnEvents };
+      child.send({ type: "until", revision: await drive(events), measure: true });
+      churn[variant] = { ...(await child.result<ChurnResult>()), drivenEvents: events };
     }
     // A delete followed by a re-add leaves the set as it was; the last op of a triple is a re-add.
 
@@ -321,6 +393,76 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       });
     }
 
+    // ---- 5. a gateway: 1,000 apps of 10 instances in one process ----
+    log(`seeding ${SIZES.gatewayApps} apps of ${SIZES.gatewayPerApp} instances...`);
+    await seedInBulk(
+      admin,
+      Array.from({ length: SIZES.gatewayApps * SIZES.gatewayPerApp }, (_, j) => {
+        const app = gatewayApp(Math.floor(j / SIZES.gatewayPerApp));
+        const k = j % SIZES.gatewayPerApp;
+        return [keyOf(app, k), valueOf(app, k)] as const;
+      }),
+    );
+    const gatewayRuns: Record<string, GatewayResult[]> = {};
+    for (let round = 0; round < SIZES.gatewayRounds; round++) {
+      const order: GatewayVariant[] = round % 2 === 0 ? ["rxnaming", "raw"] : ["raw", "rxnaming"];
+      for (const variant of order) {
+        (gatewayRuns[variant] ??= []).push(
+          await runScenario<GatewayResult>({
+            scenario: "gateway",
+            ...endpoints,
+            variant,
+            apps: SIZES.gatewayApps,
+            perApp: SIZES.gatewayPerApp,
+            samples: SIZES.gatewaySamples,
+          }),
+        );
+      }
+    }
+    const gatewayOf = (v: GatewayVariant): GatewayResult => {
+      const rs = gatewayRuns[v]!;
+      return {
+        ...rs[0]!,
+        setupMs: median(rs.map((r) => r.setupMs)),
+        watchesMs: median(rs.map((r) => r.watchesMs)),
+        faults: rs.reduce((sum, r) => sum + r.faults, 0),
+        heapBytes: median(rs.map((r) => r.heapBytes)),
+        latencies: sortedCopy(rs.flatMap((r) => r.latencies)),
+      };
+    };
+    const gateway = { rxnaming: gatewayOf("rxnaming"), raw: gatewayOf("raw") };
+
+    // ---- 6. 100,000 instances of one app: heap and cold start ----
+    const HUGE_APP = "bench.huge";
+    log(`seeding ${SIZES.hugeInstances} instances...`);
+    await seedInBulk(
+      admin,
+      Array.from(
+        { length: SIZES.hugeInstances },
+        (_, k) => [keyOf(HUGE_APP, k), valueOf(HUGE_APP, k)] as const,
+      ),
+    );
+    const heap = {} as Record<HeapVariant, HeapResult>;
+    for (const variant of ["map", "rxnaming"] as HeapVariant[]) {
+      heap[variant] = await runScenario<HeapResult>({
+        scenario: "heap",
+        ...endpoints,
+        variant,
+        app: HUGE_APP,
+        instances: SIZES.hugeInstances,
+        maxReceiveBytes: HUGE_MAX_RECEIVE_BYTES,
+      });
+    }
+    const hugeColdStart = await runScenario<ColdStartResult>({
+      scenario: "cold-start",
+      ...endpoints,
+      app: HUGE_APP,
+      instances: SIZES.hugeInstances,
+      warmup: SIZES.hugeWarmup,
+      reps: SIZES.hugeReps,
+      maxReceiveBytes: HUGE_MAX_RECEIVE_BYTES,
+    });
+
     const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], {
       cwd: root,
       encoding: "utf8",
@@ -338,6 +480,9 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       churn,
       micro,
       registrations,
+      gateway,
+      heap,
+      hugeColdStart,
       seconds: (performance.now() - started) / 1000,
       load: [loadBefore, loadavg()[0]!],
     };
