@@ -15,9 +15,16 @@ import { kratosV1Layout } from "../layouts/index.js";
 import { etcdError } from "./etcd-errors.js";
 import { EtcdLease } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
+import { Limiter } from "./limiter.js";
 import { Members } from "./members.js";
 import { prefixEnd } from "./prefix-end.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
+
+/** Keys per page of a range read: ~300 KB of Kratos values, under any gRPC receive limit. */
+const RANGE_PAGE = 1_000;
+/** Range reads in flight at once per backend. */
+const RANGES_IN_FLIGHT = 16;
+const ZERO = Buffer.from([0]);
 
 export interface EtcdBackendOptions {
   /** The deadline of every unary call (range, put, grant, revoke), ms. Default 5,000. */
@@ -41,20 +48,46 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const faults = new Subject<NamingError>();
   const fault = (error: NamingError): void => faults.next(error);
   const keepAlive = new KeepAliveHub({ members, fault });
+  // A gateway that starts watching 1,000 apps at once must not send 1,000 full reads at once: they
+  // would time each other out under load. A few at a time, the rest queued (their own deadlines
+  // start when they are sent).
+  const firstRanges = new Limiter(RANGES_IN_FLIGHT);
 
+  // Reads an app's keys in pages of RANGE_PAGE, every page at the revision of the first: a set of
+  // 100,000 instances is 33 MB in one response, past grpc-js' 4 MB default receive limit (and any
+  // client's own), while a page of 1,000 Kratos values stays well under it. One consistent read
+  // all the same: etcd serves every page from revision R, or says R was compacted (then the watch
+  // fails and core reads again).
+  const rangePage = (key: Buffer, end: Buffer, revision?: Revision): Promise<IRangeResponse> => {
+    const request = {
+      key,
+      range_end: end,
+      limit: RANGE_PAGE,
+      ...(revision !== undefined && { revision }),
+    };
+    return members.unary<IRangeResponse>(
+      { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
+      deadlineMs,
+    );
+  };
   const range = (prefix: string): TE.TaskEither<NamingError, { revision: Revision; entries: KeyValue[] }> =>
-    TE.tryCatch(async () => {
-      const key = Buffer.from(prefix);
-      const request = { key, range_end: prefixEnd(key) };
-      const res = await members.unary<IRangeResponse>(
-        { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
-        deadlineMs,
-      );
-      return {
-        revision: res.header.revision,
-        entries: res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString() })),
-      };
-    }, etcdError("range"));
+    TE.tryCatch(
+      () =>
+        firstRanges.run(async () => {
+          const end = prefixEnd(Buffer.from(prefix));
+          let res = await rangePage(Buffer.from(prefix), end);
+          const revision = res.header.revision;
+          const entries: KeyValue[] = [];
+          for (;;) {
+            for (const kv of res.kvs) entries.push({ key: kv.key.toString(), value: kv.value.toString() });
+            const last = res.kvs[res.kvs.length - 1];
+            if (!res.more || last === undefined) return { revision, entries };
+            // The next page starts just after the last key read: that key with a zero byte appended.
+            res = await rangePage(Buffer.concat([last.key, ZERO]), end, revision);
+          }
+        }),
+      etcdError("range"),
+    );
 
   const hub = new WatchHub(
     {
