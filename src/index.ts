@@ -26,6 +26,7 @@ export { memoryNaming, type MemoryNamingOptions } from "./memory-naming.js";
 export { MemoryStore, MemoryLink, type MemoryStoreOptions } from "./backends/memory/index.js";
 export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
 export { etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
+export { zookeeperNaming, type ZooKeeperNamingOptions } from "./zookeeper-naming.js";
 
 // Instance-set operators and balancers.
 export * from "./operators/index.js";

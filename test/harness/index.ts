@@ -20,3 +20,11 @@ export { reapOrphans } from "./temp-dirs.js";
 export { makeTlsMaterial, type TlsMaterial, type TlsOptions } from "./tls.js";
 export { useCluster, useEtcd, useHarnessCleanup } from "./vitest.js";
 export { sleep, waitFor, type WaitForOptions } from "./wait-for.js";
+export {
+  fourLetterWord,
+  startZooKeeper,
+  startZooKeeperEnsemble,
+  ZooKeeperEnsemble,
+  ZooKeeperProcess,
+  zookeeperJar,
+} from "./zookeeper-process.js";

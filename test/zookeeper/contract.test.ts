@@ -1,0 +1,12 @@
+import { namingContract } from "../contract/naming-contract.js";
+import { startZooKeeper, useHarnessCleanup, type ZooKeeperProcess } from "../harness/index.js";
+import { beforeAll } from "vitest";
+import { ZkWorld } from "./support.js";
+
+useHarnessCleanup();
+let zk: ZooKeeperProcess;
+beforeAll(async () => {
+  zk = await startZooKeeper();
+});
+
+namingContract("zookeeper", async () => new ZkWorld(() => zk.hostPort));
