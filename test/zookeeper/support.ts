@@ -1,6 +1,12 @@
 import zookeeper, { type Client, type Stat } from "node-zookeeper-client";
-import { filter, firstValueFrom, timeout, type Observable } from "rxjs";
-import { zookeeperNaming, type Naming, type ZooKeeperNamingOptions } from "../../src/index.js";
+import { filter, firstValueFrom, timeout, type Observable, type Subscription } from "rxjs";
+import {
+  zookeeperNaming,
+  type Naming,
+  type RegistrationEvent,
+  type ZooKeeperNamingOptions,
+} from "../../src/index.js";
+import { waitFor } from "../harness/index.js";
 import type { ContractWorld } from "../contract/naming-contract.js";
 
 /** A raw ZooKeeper client, as another program (zkCli, a Go Kratos service) would use. */
@@ -147,3 +153,42 @@ export class ZkWorld implements ContractWorld {
 /** The first value of `source$` that passes `predicate`, within `ms`. */
 export const within = <A>(source$: Observable<A>, predicate: (a: A) => boolean, ms: number): Promise<A> =>
   firstValueFrom(source$.pipe(filter(predicate), timeout({ first: ms })));
+
+/** Registration events with the time each came, for assertions on order and timing. */
+export class EventLog {
+  readonly entries: { at: number; event: RegistrationEvent }[] = [];
+  readonly errors: unknown[] = [];
+  private readonly sub: Subscription;
+
+  constructor(events$: Observable<RegistrationEvent>) {
+    this.sub = events$.subscribe({
+      next: (event) => this.entries.push({ at: Date.now(), event }),
+      error: (e: unknown) => this.errors.push(e),
+    });
+  }
+
+  types(): string[] {
+    return this.entries.map((e) => e.event.type);
+  }
+
+  count(type: RegistrationEvent["type"]): number {
+    return this.entries.filter((e) => e.event.type === type).length;
+  }
+
+  /** The `n`th (1-based) event of `type`, once it came. */
+  nth(
+    type: RegistrationEvent["type"],
+    n: number,
+    timeoutMs: number,
+  ): Promise<{ at: number; event: RegistrationEvent }> {
+    return waitFor(() => this.entries.filter((e) => e.event.type === type)[n - 1], {
+      timeoutMs,
+      intervalMs: 10,
+      message: `registration event ${type} #${n}`,
+    });
+  }
+
+  unsubscribe(): void {
+    this.sub.unsubscribe();
+  }
+}
