@@ -83,7 +83,8 @@ export class RawZk {
 
   /** Closes the session: its ephemeral nodes go at once. */
   close(): void {
-    this.client.close();
+    // The client's close() throws before it has a socket: close once connected.
+    void this.connected.then(() => this.client.close());
   }
 }
 

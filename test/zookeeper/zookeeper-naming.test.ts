@@ -184,6 +184,10 @@ describe("zookeeperNaming", () => {
     expect(() => zookeeperNaming({ servers: "" })).toThrow(
       expect.objectContaining({ _tag: "InvalidOption", field: "servers" }),
     );
+    for (const servers of ["127.0.0.1:x", "a b:1", "127.0.0.1:2181,", "h:70000"]) {
+      expect(() => zookeeperNaming({ servers })).toThrow(expect.objectContaining({ _tag: "InvalidOption" }));
+    }
+    expect(zookeeperNaming({ servers: "a:1,b,[::1]:2/chroot" }).scheme).toBe("zookeeper");
     expect(() => zookeeperNaming({ servers: zk.hostPort, sessionTimeoutMs: 0 })).toThrow(
       expect.objectContaining({ _tag: "InvalidOption", field: "sessionTimeoutMs" }),
     );

@@ -26,12 +26,8 @@ export interface ZooKeeperBackendOptions {
  * older than before.
  */
 export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
-  if (typeof options.servers !== "string" || options.servers.trim() === "") {
-    throw invalidOption(
-      "servers",
-      `must be a ZooKeeper connection string "host:port,...", got ${JSON.stringify(options.servers)}`,
-    );
-  }
+  const problem = serversProblem(options.servers);
+  if (problem !== undefined) throw invalidOption("servers", problem);
   const { requestTimeoutMs, sessionTimeoutMs } = options;
   const sessions = new ZkSessions({ servers: options.servers, sessionTimeoutMs, requestTimeoutMs });
   let highest = 0n;
@@ -74,4 +70,22 @@ export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
       ),
     close: () => sessions.close(),
   };
+};
+
+// The client parses connection strings laxly ("foo" passes, and then never connects): check them.
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:(\d{1,5}))?$/;
+
+/** Why `servers` is not a ZooKeeper connection string `host:port[,host:port...][/chroot]`, or undefined. */
+export const serversProblem = (servers: unknown): string | undefined => {
+  const shape = `must be a ZooKeeper connection string "host:port[,host:port...][/chroot]", got ${JSON.stringify(servers)}`;
+  if (typeof servers !== "string" || servers.trim() === "") return shape;
+  const slash = servers.indexOf("/");
+  const hosts = slash === -1 ? servers : servers.slice(0, slash);
+  for (const server of hosts.split(",")) {
+    const match = HOST_PORT.exec(server.trim());
+    const port = match?.[3] === undefined ? 2181 : Number(match[3]);
+    if (match === null || !(port >= 1 && port <= 65_535))
+      return `${shape}: bad server ${JSON.stringify(server)}`;
+  }
+  return undefined;
 };
