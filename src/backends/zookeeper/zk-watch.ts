@@ -1,6 +1,6 @@
 import { filter, firstValueFrom, Observable, switchMap } from "rxjs";
 import type { NamingError } from "../../model/index.js";
-import type { KeyValue, WatchMessage } from "../../port/index.js";
+import type { KeyChange, KeyValue, WatchMessage } from "../../port/index.js";
 import { codeOf, zkCall, zkError, zxidOf, ZK, type ZkStat } from "./zk-calls.js";
 import type { ZkEvent, ZkSession, ZkSessions } from "./zk-session.js";
 
@@ -15,20 +15,24 @@ interface Child {
 export interface ZkWatchOptions {
   readonly sessions: ZkSessions;
   readonly requestTimeoutMs: number;
-  /** Makes a snapshot's zxid into a revision that never goes back within the backend. */
-  readonly revision: (zxid: bigint) => string;
 }
 
 /**
  * Watches the children of an app's node (`prefix` without its trailing "/") by read-and-rewatch:
  * ZooKeeper's watches fire once, and `getChildren`/`getData` read and re-arm in one request, so
  * nothing is missed. Events that arrive during a read only mark what to read again, so a burst
- * collapses into one re-read and one snapshot. Only what changed is read again: the children list
- * when it changed, the data of a child when it changed.
+ * collapses into one re-read and one message. Only what changed is read again: the children list
+ * when it changed, the data of a child when it changed; and only what changed is sent, as one
+ * batch, so a change costs the consumer the change, not the whole set.
  *
  * Every new session starts over with a full read (its watches died with the old session), and
  * sends a snapshot: the core diffs it against the set it has, so the consumers see only the
  * difference. A missing app node is an empty app, watched with `exists` until it appears.
+ *
+ * Revisions are zxids (ZooKeeper's global transaction ids, in decimal): the highest one read.
+ * Within a session each message's revision is above the last one's, as the core needs to apply a
+ * batch; a new session's snapshot is applied whatever its revision (a server rebuilt from nothing
+ * starts its zxids again).
  */
 export const zkWatch = (options: ZkWatchOptions, prefix: string): Observable<WatchMessage> => {
   const path = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
@@ -49,6 +53,27 @@ const readAndRewatch = (
     let parentZxid = 0n;
     let running = false;
     let stopped = false;
+    /** What changed since the last message; undefined until the first snapshot is sent. */
+    let pending: KeyChange[] | undefined;
+    let pendingZxid = 0n;
+    let last = 0n;
+    const change = (
+      c: { type: "put"; key: string; value: string } | { type: "delete"; key: string },
+    ): void => {
+      pending?.push({ ...c, revision: "" });
+    };
+    const entriesOf = (name: string, child: Child): KeyValue[] =>
+      // A folder under the app is not an instance: its children are keys that do not fit the
+      // layout, for the core to report (as etcd reports `/<prefix>/<app>/a/b`).
+      child.nested.length > 0
+        ? child.nested.map((n) => ({ key: `${path}/${name}/${n}`, value: "" }))
+        : [{ key: `${path}/${name}`, value: child.value }];
+    const forget = (name: string): void => {
+      const old = children.get(name);
+      if (old === undefined) return;
+      children.delete(name);
+      if (old.nested.length === 0) change({ type: "delete", key: `${path}/${name}` });
+    };
 
     const onEvent = (event: ZkEvent): void => {
       if (event.path === path) childrenDirty = true;
@@ -65,13 +90,14 @@ const readAndRewatch = (
           client.getChildren(path, watcher, (e, list, s) => done(e, [list, s])),
         );
         parentZxid = zxidOf(stat.pzxid);
+        if (parentZxid > pendingZxid) pendingZxid = parentZxid;
         const now = new Set(names);
-        for (const name of [...children.keys()]) if (!now.has(name)) children.delete(name);
+        for (const name of [...children.keys()]) if (!now.has(name)) forget(name);
         for (const name of names) if (!children.has(name)) dataDirty.add(name);
       } catch (e) {
         if (codeOf(e) !== ZK.noNode) throw e;
         // No app node yet: an empty app, until `exists` says it was created.
-        children.clear();
+        for (const name of [...children.keys()]) forget(name);
         dataDirty.clear();
         const stat = await zkCall<ZkStat | null>("exists", deadline, (done) =>
           client.exists(path, watcher, done),
@@ -86,35 +112,48 @@ const readAndRewatch = (
         const [data, stat] = await zkCall<[Buffer | null, ZkStat]>("getData", deadline, (done) =>
           client.getData(at, watcher, (e, d, s) => done(e, [d, s])),
         );
+        const value = data?.toString("utf8") ?? "";
+        // A node without data may be a folder being filled (`mkdirp` makes it first): watch its
+        // children too, so that what comes under it is read.
         const nested =
-          stat.numChildren > 0
-            ? await zkCall<string[]>("getChildren", deadline, (done) => client.getChildren(at, done))
+          stat.numChildren > 0 || value === ""
+            ? await zkCall<string[]>("getChildren", deadline, (done) => client.getChildren(at, watcher, done))
             : [];
-        children.set(name, { value: data?.toString("utf8") ?? "", zxid: zxidOf(stat.mzxid), nested });
+        const zxid = zxidOf(stat.mzxid);
+        if (zxid > pendingZxid) pendingZxid = zxid;
+        const old = children.get(name);
+        const child: Child = { value, zxid, nested };
+        children.set(name, child);
+        if (old !== undefined && old.value === value && old.nested.join("/") === nested.join("/")) return;
+        if (old !== undefined && old.nested.length === 0 && nested.length > 0) {
+          change({ type: "delete", key: at });
+        }
+        for (const entry of entriesOf(name, child)) change({ type: "put", ...entry });
       } catch (e) {
         if (codeOf(e) !== ZK.noNode) {
           dataDirty.add(name); // read it again after the fault
           throw e;
         }
-        children.delete(name);
+        forget(name);
       }
     };
 
-    const snapshot = (): WatchMessage => {
-      const entries: KeyValue[] = [];
-      let zxid = parentZxid;
-      for (const [name, child] of children) {
-        if (child.zxid > zxid) zxid = child.zxid;
-        // A folder under the app is not an instance: its children are keys that do not fit the
-        // layout, for the core to report (as etcd reports `/<prefix>/<app>/a/b`).
-        if (child.nested.length > 0) {
-          for (const n of child.nested) entries.push({ key: `${path}/${name}/${n}`, value: "" });
-        } else {
-          entries.push({ key: `${path}/${name}`, value: child.value });
-        }
+    /** The first message of the session: everything; then what changed, if anything. */
+    const message = (): WatchMessage | undefined => {
+      if (pending !== undefined && pending.length === 0) return undefined;
+      // Above the last message's revision, so that the core applies every change of a batch.
+      last = pendingZxid > last ? pendingZxid : last + 1n;
+      const revision = last.toString();
+      if (pending === undefined) {
+        const entries: KeyValue[] = [];
+        for (const [name, child] of children) entries.push(...entriesOf(name, child));
+        entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        pending = [];
+        return { type: "snapshot", revision, entries };
       }
-      entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { type: "snapshot", revision: options.revision(zxid), entries };
+      const changes = pending.map((c) => ({ ...c, revision }));
+      pending = [];
+      return { type: "batch", revision, changes };
     };
 
     const pass = async (): Promise<void> => {
@@ -130,7 +169,10 @@ const readAndRewatch = (
           if (failed) throw failed.reason;
           failures = 0;
           // Events that came meanwhile are read first: one snapshot for the whole burst.
-          if (!stopped && !childrenDirty && dataDirty.size === 0) subscriber.next(snapshot());
+          if (!stopped && !childrenDirty && dataDirty.size === 0) {
+            const next = message();
+            if (next !== undefined) subscriber.next(next);
+          }
         } catch (e) {
           if (stopped) return;
           const error: NamingError = zkError("watch", path)(e);

@@ -21,9 +21,8 @@ export interface ZooKeeperBackendOptions {
  * The ZooKeeper backend: the port over one ZooKeeper session at a time, made again whenever one
  * is lost (ZOOKEEPER-NOTES.md). Watches re-read and send snapshots; leases are the session.
  *
- * Revisions are zxids (ZooKeeper's global transaction ids, in decimal), never going back within
- * one backend: a server rebuilt from nothing starts its zxids again, and the sets must not seem
- * older than before.
+ * Revisions are zxids (ZooKeeper's global transaction ids, in decimal). Those of writes never go
+ * back within one backend: a server rebuilt from nothing starts its zxids again.
  */
 export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
   const problem = serversProblem(options.servers);
@@ -53,7 +52,7 @@ export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
     scheduler: asyncScheduler,
     layout: options.layout,
     faults$: sessions.faults$,
-    watch: (prefix) => zkWatch({ sessions, requestTimeoutMs, revision }, prefix),
+    watch: (prefix) => zkWatch({ sessions, requestTimeoutMs }, prefix),
     grant: (): Observable<Lease> =>
       waitSession().pipe(map((session) => new ZkLease(session, requestTimeoutMs, revision))),
     delete: (key) =>
