@@ -104,6 +104,34 @@ describe("zookeeperNaming", () => {
     log.unsubscribe();
   });
 
+  it("works under a chroot (servers host:port/chroot), whose node need not exist for the probe", async () => {
+    const app = freshApp("chroot");
+    const chroot = `/chroot-${app.replace(/\./g, "-")}`;
+    const naming = zookeeperNaming({
+      servers: `${zk.hostPort}${chroot}`,
+      sessionTimeoutMs: 2_000,
+      lingerMs: 0,
+    });
+    const errors: string[] = [];
+    naming.errors$.subscribe((e) => errors.push(e.message));
+    try {
+      const consumer = new Recorder(naming.build(app).instances$);
+      await consumer.until((h) => h.length === 0, 5_000, "the empty set first");
+      // Probes every 2/3 s for a while: none may count as unanswered.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(errors).toEqual([]);
+      await world.put(`${chroot}/kratos/${app}/h1`, encodeInstance(inst(app, "h1")));
+      await consumer.until((h) => h.includes("h1"), 5_000, "h1 under the chroot");
+      const h2 = inst(app, "h2");
+      const log = new EventLog(naming.register(h2));
+      await log.nth("registered", 1, 5_000);
+      expect(await world.admin.get(`${chroot}/kratos/${app}/h2`)).toBe(encodeInstance(h2));
+      await consumer.until((h) => h.includes("h2"), 5_000, "h2 under the chroot");
+    } finally {
+      await naming.close();
+    }
+  });
+
   it("watches an app whose node does not exist yet, and sees it when it is created", async () => {
     const app = freshApp("later");
     const consumer = new Recorder(world.naming().build(app).instances$);

@@ -10,7 +10,7 @@ import {
   type Observable,
 } from "rxjs";
 import { backendError, type NamingError } from "../../model/index.js";
-import { sessionIdOf, zkCall, zookeeper, type ZkClient } from "./zk-calls.js";
+import { codeOf, sessionIdOf, zkCall, zookeeper, type ZkClient } from "./zk-calls.js";
 
 /** A ZooKeeper event delivered to a watcher. */
 export interface ZkEvent {
@@ -214,7 +214,9 @@ export class ZkSessions {
     const now = Date.now();
     const { sessionTimeoutMs } = this.options;
     const session = this.session;
-    if (session !== undefined && now - this.lastHeard > 1.5 * sessionTimeoutMs) {
+    // A connected client that was not asked lately (this process stalled) is asked first.
+    const unheard = session !== undefined && now - this.lastHeard > 1.5 * sessionTimeoutMs;
+    if (unheard && (this.probing || !session.connected)) {
       this.expire(
         `no answer from ZooKeeper for ${now - this.lastHeard} ms (over 1.5 x the session timeout ` +
           `of ${sessionTimeoutMs} ms): the session is treated as expired`,
@@ -239,8 +241,14 @@ export class ZkSessions {
         () => {
           if (session === this.session) this.lastHeard = Date.now();
         },
-        () => {
+        (e: unknown) => {
           if (session !== this.session || this.closed || !session.connected) return;
+          // Any answer of the server's (NO_NODE under a chroot that is not there) is an answer.
+          const code = codeOf(e);
+          if (code !== undefined && code !== zookeeper.Exception.CONNECTION_LOSS) {
+            this.lastHeard = Date.now();
+            return;
+          }
           this.report("probe", `exists("/") got no answer within ${deadline} ms; reconnecting`);
           // A silent connection (trap 2): drop it; the client reconnects, within the session.
           internals(session.client).socket?.destroy();
