@@ -5,6 +5,7 @@ import { invalidOption } from "./model/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
+/** Options of {@link zookeeperNaming}: `servers` is required, the rest have defaults. */
 export interface ZooKeeperNamingOptions {
   /** The ZooKeeper connection string: `host:port[,host:port...][/chroot]`. */
   readonly servers: string;

@@ -3,6 +3,7 @@ import { backendError, isNamingError, type NamingError } from "../../model/index
 
 /** The client of `node-zookeeper-client`, as the adapter uses it. */
 export type ZkClient = Client;
+/** A znode's stat (versions, zxids, `ephemeralOwner`), as the client gives it. */
 export type ZkStat = Stat;
 
 /** ZooKeeper's error codes that the adapter acts on. */
@@ -77,4 +78,5 @@ export const zxidOf = (zxid: Buffer): bigint => zxid.readBigUInt64BE(0);
 /** A session id as ZooKeeper prints it: `0x1000039...`. */
 export const sessionIdOf = (id: Buffer): string => `0x${id.readBigUInt64BE(0).toString(16)}`;
 
+/** The client library itself (constants, `createClient`), for the adapter's other files. */
 export { zookeeper };

@@ -24,6 +24,7 @@ export class ZkLease implements Lease {
     this.lost$ = session.lost$;
   }
 
+  /** Writes `key` as an ephemeral node of this session (see `write`); emits the write's zxid. */
   put(key: string, value: string): Observable<Revision> {
     return defer(() => this.write(key, Buffer.from(value, "utf8")));
   }

@@ -45,10 +45,12 @@ export class ZkSession {
     this.id = sessionIdOf(this.rawId);
   }
 
+  /** False once the session is lost: nothing written on it survives, and it never comes back. */
   get alive(): boolean {
     return !this.isLost;
   }
 
+  /** Whether calls can reach the server now. */
   get connected(): boolean {
     return this.up.value && !this.isLost;
   }
@@ -78,10 +80,12 @@ export class ZkSession {
     if (entry?.target === target) delete entry.target;
   }
 
+  /** The client lost or regained its connection within this session. */
   setConnected(connected: boolean): void {
     if (!this.isLost) this.up.next(connected);
   }
 
+  /** The session is gone (expired, or given up for dead): tells `lost$` once, with why. */
   markLost(error: NamingError): void {
     if (this.isLost) return;
     this.isLost = true;
@@ -92,6 +96,7 @@ export class ZkSession {
   }
 }
 
+/** How {@link ZkSessions} reaches ZooKeeper and how patient it is. */
 export interface ZkSessionsOptions {
   /** The connection string: `host:port,host:port[/chroot]`. */
   readonly servers: string;

@@ -12,6 +12,7 @@ interface Child {
   readonly nested: readonly string[];
 }
 
+/** What {@link zkWatch} reads with: the sessions, and the deadline of each call. */
 export interface ZkWatchOptions {
   readonly sessions: ZkSessions;
   readonly requestTimeoutMs: number;

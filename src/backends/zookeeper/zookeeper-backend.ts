@@ -6,6 +6,7 @@ import { ZkLease } from "./zk-lease.js";
 import { ZkSessions } from "./zk-session.js";
 import { zkWatch } from "./zk-watch.js";
 
+/** Options of {@link zookeeperBackend}; `zookeeperNaming` fills them in. */
 export interface ZooKeeperBackendOptions {
   /** The connection string: `host:port[,host:port...][/chroot]`. */
   readonly servers: string;
