@@ -11,7 +11,15 @@ export default defineConfig({
           name: "unit",
           benchmark: { include: [] },
           include: ["test/**/*.test.ts"],
-          exclude: ["test/etcd/**", "test/faults/**", "test/harness-selftest/**", "test/zookeeper/**"],
+          exclude: [
+            "test/etcd/**",
+            "test/faults/**",
+            "test/harness-selftest/**",
+            "test/cli/**",
+            "test/zookeeper/**",
+          ],
+          // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
+          testTimeout: 30_000,
         },
       },
       { test: { name: "marble", include: ["marble-tests/**/*.test.ts"], benchmark: { include: [] } } },
@@ -19,7 +27,7 @@ export default defineConfig({
         test: {
           name: "etcd",
           benchmark: { include: [] },
-          include: ["test/etcd/**/*.test.ts", "test/harness-selftest/**/*.test.ts"],
+          include: ["test/etcd/**/*.test.ts", "test/harness-selftest/**/*.test.ts", "test/cli/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,

@@ -1,13 +1,23 @@
 import type { Etcd3 } from "etcd3";
 import { etcdBackend, type WatchHubOptions } from "./backends/etcd/index.js";
-import { kratosV1Layout } from "./backends/layouts/index.js";
+import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
 import { createNaming, type BackoffOptions } from "./core/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
+/** Options of {@link etcdNaming}. */
 export interface EtcdNamingOptions {
-  /** The key prefix: keys are `/<prefix>/<appid>/<hostname>`. Default "kratos_etcd" (Kratos v1). */
+  /**
+   * The key prefix, whose default is the layout's: Kratos v1 keys are `/<prefix>/<appid>/<hostname>`,
+   * default "kratos_etcd". See `layout`.
+   */
   readonly prefix?: string;
+  /**
+   * Where keys live and how values look (README, "Key layouts"): "kratos-v1" (the default),
+   * "kratos-v2" (prefix "/microservices"), "etcd-endpoints" (etcd's gRPC naming, no prefix) or
+   * "go-zero" (no prefix). An unknown name is an `InvalidOption` error.
+   */
+  readonly layout?: LayoutName;
   /** Lease TTL of registrations, in seconds. Default 30. */
   readonly ttlSeconds?: number;
   /** How long an app's watch outlives its last subscriber, in ms. Default 5,000. */
@@ -42,7 +52,7 @@ export const etcdNaming = (client: Etcd3, options: EtcdNamingOptions = {}): Nami
     etcdBackend(client, {
       ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
       ...(options.watch && { watch: options.watch }),
-      layout: kratosV1Layout(options.prefix ?? "kratos_etcd"),
+      layout: layoutNamed(options.layout ?? "kratos-v1", options.prefix),
     }),
     {
       pipeline: buildOptions,

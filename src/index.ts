@@ -21,11 +21,27 @@ export type { NamingErrorTag, NamingErrorDetails } from "./model/naming-error.js
 
 // Naming = Registry + Builder, and what it hands out.
 export type { Naming } from "./naming.js";
-export type { Resolver, RegisterOptions, RegistrationEvent, BackoffOptions } from "./core/index.js";
+export type {
+  Resolver,
+  RegisterOptions,
+  RegistrationEvent,
+  Registered,
+  Updated,
+  Lost,
+  BackoffOptions,
+} from "./core/index.js";
+export type { Revision, KeyValue, KeyChange, KeyPut, KeyDelete } from "./port/backend.js";
 export { memoryNaming, type MemoryNamingOptions } from "./memory-naming.js";
-export { MemoryStore, MemoryLink, type MemoryStoreOptions } from "./backends/memory/index.js";
+export {
+  MemoryStore,
+  MemoryLink,
+  type MemoryStoreOptions,
+  type RangeResult,
+} from "./backends/memory/index.js";
 export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
 export { etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
+export { layoutNamed, layoutNames, type LayoutName } from "./backends/layouts/index.js";
+export type { KeyLayout, KeyMisfit } from "./port/layout.js";
 export { zookeeperNaming, type ZooKeeperNamingOptions } from "./zookeeper-naming.js";
 
 // Instance-set operators and balancers.

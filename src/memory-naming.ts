@@ -1,10 +1,11 @@
 import type { SchedulerLike } from "rxjs";
 import { memoryBackend, type MemoryLink, type MemoryStore } from "./backends/memory/index.js";
-import { kratosV1Layout } from "./backends/layouts/index.js";
+import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
 import { createNaming } from "./core/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
+/** Options of {@link memoryNaming}. */
 export interface MemoryNamingOptions {
   /** Where leases expire, backoff waits and lingering watches time out: a TestScheduler for virtual time. */
   readonly scheduler?: SchedulerLike;
@@ -21,8 +22,10 @@ export interface MemoryNamingOptions {
   readonly store?: MemoryStore;
   /** This naming's line to the store, which a test can cut. */
   readonly link?: MemoryLink;
-  /** The key prefix; default "kratos_etcd", the same layout as etcd. */
+  /** The key prefix; the layout's default ("kratos_etcd" for Kratos v1), as on etcd. */
   readonly prefix?: string;
+  /** Where keys live and how values look, as `etcdNaming`'s `layout`; default "kratos-v1". */
+  readonly layout?: LayoutName;
 }
 
 /**
@@ -41,7 +44,7 @@ export const memoryNaming = (options: MemoryNamingOptions = {}): Naming =>
       ...(options.store && { store: options.store }),
       ...(options.link && { link: options.link }),
       ...(options.scheduler && { scheduler: options.scheduler }),
-      layout: kratosV1Layout(options.prefix ?? "kratos_etcd"),
+      layout: layoutNamed(options.layout ?? "kratos-v1", options.prefix),
     }),
     {
       pipeline: buildOptions,

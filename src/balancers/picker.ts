@@ -17,6 +17,7 @@ export interface PickResult {
 
 /** One choice of an instance for one request. */
 export interface Picked {
+  /** The chosen instance. */
   readonly instance: Instance;
   /** The chosen address as "host:port" (see `BalancerOptions.addrScheme`). */
   readonly addr: string;
@@ -33,6 +34,7 @@ export interface Picked {
  * const choice = current.pick(); // Option<Picked>
  */
 export interface Picker {
+  /** Picks an instance for one request; `none` when the set is empty. */
   pick(request?: PickRequest): O.Option<Picked>;
 }
 

@@ -36,21 +36,42 @@ import type { Backend, Lease, Revision } from "../port/index.js";
 import { backoffDelay, retryDelay, type BackoffOptions } from "./backoff.js";
 
 /** What a registration reports, in order: registered, then updated or lost and registered again. */
-export type RegistrationEvent =
-  /** The key is written under a (new) lease. */
-  | {
-      readonly type: "registered";
-      readonly key: string;
-      readonly leaseId: string;
-      readonly revision: Revision;
-    }
-  /** A new value of an `Observable<Instance>` was written under the same key and lease. */
-  | { readonly type: "updated"; readonly key: string; readonly leaseId: string; readonly revision: Revision }
-  /**
-   * The lease was lost (the backend expired it): a new one is being granted. Exactly the spec's
-   * shape; the reason goes to the naming's `errors$`.
-   */
-  | { readonly type: "lost"; readonly key: string };
+export type RegistrationEvent = Registered | Updated | Lost;
+
+/** The key is written under a (new) lease. */
+export interface Registered {
+  /** "registered". */
+  readonly type: "registered";
+  /** Where the instance is stored (the layout's key; opaque to the core). */
+  readonly key: string;
+  /** The lease (etcd) or session (ZooKeeper) that holds the key. */
+  readonly leaseId: string;
+  /** The backend revision of the write. */
+  readonly revision: Revision;
+}
+
+/** A new value of an `Observable<Instance>` was written under the same key and lease. */
+export interface Updated {
+  /** "updated". */
+  readonly type: "updated";
+  /** Where the instance is stored. */
+  readonly key: string;
+  /** The lease that holds the key. */
+  readonly leaseId: string;
+  /** The backend revision of the write. */
+  readonly revision: Revision;
+}
+
+/**
+ * The lease was lost (the backend expired it): a new one is being granted. Exactly the spec's
+ * shape; the reason goes to the naming's `errors$`.
+ */
+export interface Lost {
+  /** "lost". */
+  readonly type: "lost";
+  /** The key that went with the lease. */
+  readonly key: string;
+}
 
 /** An instance, validated, with its value as the backend's layout stores it. */
 interface Stored {
@@ -58,6 +79,7 @@ interface Stored {
   readonly value: string;
 }
 
+/** Options of one registration. */
 export interface RegisterOptions {
   /** The lease TTL in seconds; the Naming's `ttlSeconds` (default 30) when not given. */
   readonly ttlSeconds?: number;

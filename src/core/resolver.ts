@@ -26,6 +26,7 @@ import {
 
 /** Kratos' Resolver (Fetch / Watch / Close), as streams. */
 export interface Resolver {
+  /** The app this resolver follows. */
   readonly appId: string;
   /** Hot, shared, replays the latest set; never errors for backend faults; completes on close. */
   readonly instances$: Observable<InstancesInfo>;

@@ -2,6 +2,7 @@ import type { Instance } from "./instance.js";
 
 /** The instances of one app at one backend revision: what every resolver stream carries. */
 export interface InstancesInfo {
+  /** The app the set is of. */
   readonly appId: string;
   /** After BuildOptions; sorted by hostname; frozen. */
   readonly instances: readonly Instance[];

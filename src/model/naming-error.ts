@@ -1,15 +1,8 @@
-/**
- * The one error type of rxnaming. Every failure that crosses a public edge is a `NamingError`
- * with a `_tag` saying what kind it is, a message that names the field or key at fault, and a
- * `recoverable` flag: `true` when retrying can cure it (a backend that is down), `false` when
- * it cannot (an invalid instance, a duplicate registration).
- *
- * It extends `Error` so that loggers print a stack, and carries `isNamingError` so that
- * {@link isNamingError} works across two copies of the package (as cockatiel's guards do).
- */
+/** What kind of failure a {@link NamingError} is. */
 export type NamingErrorTag =
   "InvalidInstance" | "InvalidOption" | "Duplicate" | "Decode" | "Backend" | "Closed";
 
+/** What a {@link NamingError} carries besides its tag and message. */
 export interface NamingErrorDetails {
   /** The backend key the error is about, when there is one. */
   readonly key?: string | undefined;
@@ -21,13 +14,27 @@ export interface NamingErrorDetails {
   readonly cause?: unknown;
 }
 
+/**
+ * The one error type of rxnaming. Every failure that crosses a public edge is a `NamingError`
+ * with a `_tag` saying what kind it is, a message that names the field or key at fault, and a
+ * `recoverable` flag: `true` when retrying can cure it (a backend that is down), `false` when
+ * it cannot (an invalid instance, a duplicate registration).
+ *
+ * It extends `Error` so that loggers print a stack, and carries `isNamingError` so that
+ * {@link isNamingError} works across two copies of the package (as cockatiel's guards do).
+ */
 export class NamingError extends Error {
+  /** Always true: how {@link isNamingError} recognises one from another copy of the package. */
   readonly isNamingError = true as const;
+  /** The backend key the error is about, when there is one. */
   readonly key: string | undefined;
+  /** The instance field (or option) the error is about, when there is one. */
   readonly field: string | undefined;
+  /** Whether retrying can cure it: `true` for a backend that is down, `false` for bad input. */
   readonly recoverable: boolean;
 
   constructor(
+    /** What kind of failure it is. */
     readonly _tag: NamingErrorTag,
     message: string,
     details: NamingErrorDetails = {},

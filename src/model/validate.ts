@@ -13,6 +13,8 @@ const checkName = (value: unknown, forbidden: RegExp): string | undefined => {
   if (value.length === 0) return "must not be empty";
   const bad = forbidden.exec(value);
   if (bad !== null) return `must not contain ${describeChar(bad[0])} (at index ${bad.index})`;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: short names need no count (most names, every cold start).
+  if (value.length * 3 <= MAX_NAME_BYTES) return undefined;
   const bytes = Buffer.byteLength(value, "utf8");
   if (bytes > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes, got ${bytes}`;
   return undefined;
@@ -97,6 +99,17 @@ export const validateValues =
     if (app !== undefined) return E.left(invalidInstance("appId", app, key));
     const host = nameProblem(i.hostname);
     if (host !== undefined) return E.left(invalidInstance("hostname", host, key));
+    return validateAddrsAndNumbers(key)(i);
+  };
+
+/**
+ * The checks of {@link validateValues} but the names: for an instance read at a key whose appid
+ * and hostname were checked already (the layout checked the key's hostname, `build` the appid)
+ * and which the decoder found equal to the instance's.
+ */
+export const validateAddrsAndNumbers =
+  (key?: string) =>
+  (i: Instance): E.Either<NamingError, Instance> => {
     for (let n = 0; n < i.addrs.length; n++) {
       const problem = addrProblem(i.addrs[n]);
       if (problem !== undefined) return E.left(invalidInstance(`addrs[${n}]`, problem, key));

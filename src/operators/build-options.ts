@@ -16,10 +16,27 @@ export interface BuildOptions {
    * Deterministic subsetting: a size, or a size with the client id (default `os.hostname()`) and
    * the algorithm (default `"rendezvous"`, stable under churn).
    */
-  readonly subset?:
-    number | { readonly size: number; readonly clientId?: string; readonly algorithm?: SubsetAlgorithm };
+  readonly subset?: number | SubsetBuildOption;
   /** Prefer this zone while it has at least `minInstances` (default 1) instances. */
-  readonly zone?: string | { readonly zone: string; readonly minInstances?: number };
+  readonly zone?: string | ZoneBuildOption;
+}
+
+/** The `subset` of {@link BuildOptions}, in full. */
+export interface SubsetBuildOption {
+  /** How many instances each client keeps. */
+  readonly size: number;
+  /** The client's id, default `os.hostname()`: clients with different ids get different subsets. */
+  readonly clientId?: string;
+  /** Default `"rendezvous"`, stable under churn. */
+  readonly algorithm?: SubsetAlgorithm;
+}
+
+/** The `zone` of {@link BuildOptions}, in full. */
+export interface ZoneBuildOption {
+  /** The zone to prefer, usually the client's own. */
+  readonly zone: string;
+  /** Fall back to every zone when the preferred one has fewer instances than this (default 1). */
+  readonly minInstances?: number;
 }
 
 /**

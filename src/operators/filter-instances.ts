@@ -12,10 +12,15 @@ export type Allowed<T> = T | readonly T[];
  * Kratos' etcd path writes `status: 0`, so "up" cannot mean `status === 1` by default.
  */
 export interface InstanceSelector {
+  /** The zones to keep. */
   readonly zone?: Allowed<string>;
+  /** The regions to keep. */
   readonly region?: Allowed<string>;
+  /** The environments to keep. */
   readonly env?: Allowed<string>;
+  /** The clusters to keep (`metadata.cluster`). */
   readonly cluster?: Allowed<string>;
+  /** The statuses to keep (none filtered by default: Kratos' etcd path writes 0). */
   readonly status?: Allowed<number>;
   /** Each listed key must be present with one of the allowed values. */
   readonly metadata?: Readonly<Record<string, Allowed<string>>>;

@@ -14,4 +14,4 @@ export { addrs, hostPortOf } from "./addrs.js";
 export type { AddrsOptions } from "./addrs.js";
 export { distinctSets } from "./distinct-sets.js";
 export { buildOptions } from "./build-options.js";
-export type { BuildOptions } from "./build-options.js";
+export type { BuildOptions, SubsetBuildOption, ZoneBuildOption } from "./build-options.js";

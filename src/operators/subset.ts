@@ -26,6 +26,7 @@ export type SubsetAlgorithm = "rendezvous" | "balanced";
 
 /** Options of {@link subset}. */
 export interface SubsetOptions {
+  /** How subsets are drawn; default `"rendezvous"`. */
   readonly algorithm?: SubsetAlgorithm;
 }
 

@@ -58,14 +58,38 @@ export interface Backend {
 /** A backend revision: a decimal string (etcd's int64 revisions do not fit a JS number in general). */
 export type Revision = string;
 
+/** A key and its value, as a backend stores them. */
 export interface KeyValue {
+  /** The key. */
   readonly key: string;
+  /** Its value, as stored. */
   readonly value: string;
 }
 
-export type KeyChange =
-  | { readonly type: "put"; readonly key: string; readonly value: string; readonly revision: Revision }
-  | { readonly type: "delete"; readonly key: string; readonly revision: Revision };
+/** One change of a key, at the revision it was made. */
+export type KeyChange = KeyPut | KeyDelete;
+
+/** A key was written. */
+export interface KeyPut {
+  /** "put". */
+  readonly type: "put";
+  /** The key. */
+  readonly key: string;
+  /** Its new value. */
+  readonly value: string;
+  /** The revision of the write. */
+  readonly revision: Revision;
+}
+
+/** A key was deleted (or its lease let it go). */
+export interface KeyDelete {
+  /** "delete". */
+  readonly type: "delete";
+  /** The key. */
+  readonly key: string;
+  /** The revision of the delete. */
+  readonly revision: Revision;
+}
 
 export type WatchMessage =
   /** Everything under the prefix, as read at `revision`. */

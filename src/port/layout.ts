@@ -24,9 +24,19 @@ export interface KeyLayout {
    * fit the layout (reported, skipped), `{ problem: undefined }` for one that belongs to another
    * app nested under this one ("svc/echo/..." under "svc/"), skipped quietly.
    */
-  hostnameOf(appId: string, key: string): string | { readonly problem: string | undefined };
-  /** The value stored for an instance, byte for byte as the layout's own writers store it. */
+  hostnameOf(appId: string, key: string): string | KeyMisfit;
+  /**
+   * The value stored for an instance, byte for byte as the layout's own writers store it. An
+   * instance the layout cannot hold (go-zero and etcd-endpoints need a grpc:// address) throws
+   * an `InvalidInstance` NamingError, which the registration reports as its error.
+   */
   encode(instance: Instance): string;
   /** The instance stored at `key` (named `hostname` of `appId`); a `Decode` error naming the key. */
   decode(where: KeyContext, value: string): E.Either<NamingError, Instance>;
+}
+
+/** A key that names no instance of the app; `problem` undefined when it is quietly another app's. */
+export interface KeyMisfit {
+  /** Why the key does not fit the layout, for a `Decode` error; undefined to skip it quietly. */
+  readonly problem: string | undefined;
 }

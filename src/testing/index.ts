@@ -21,11 +21,21 @@ import {
   type Naming,
 } from "../index.js";
 
+/** What {@link testNaming} hands a test. */
+export interface TestNaming {
+  /** The naming under test. */
+  readonly naming: Naming;
+  /** Its store: write keys, compact, revoke leases, make it unavailable. */
+  readonly store: MemoryStore;
+  /** Its line to the store: `cut()` partitions it (its leases run down), `restore()` heals it. */
+  readonly link: MemoryLink;
+}
+
 /** A memory naming on a fresh store, with the store and the naming's link for the test to drive. */
 export const testNaming = (
   scheduler: SchedulerLike,
   options: Omit<MemoryNamingOptions, "scheduler" | "store" | "link"> & { store?: MemoryStore } = {},
-): { naming: Naming; store: MemoryStore; link: MemoryLink } => {
+): TestNaming => {
   const store = options.store ?? new MemoryStore({ scheduler });
   const link = new MemoryLink();
   return { naming: memoryNaming({ ...options, store, link }), store, link };

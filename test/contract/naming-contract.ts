@@ -1,16 +1,26 @@
 import { filter, firstValueFrom, map, Subject, take, timeout, timer, toArray, type Observable } from "rxjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Instance, InstancesInfo, Naming, NamingError, RegistrationEvent } from "../../src/index.js";
-import { encodeInstance, instance } from "../../src/index.js";
+import type {
+  Instance,
+  InstancesInfo,
+  LayoutName,
+  Naming,
+  NamingError,
+  RegistrationEvent,
+} from "../../src/index.js";
+import { instance } from "../../src/index.js";
+import { kratosV1Fixture, type LayoutFixture } from "./layout-fixtures.js";
 
 /** A backend under test: namings (clients) on one shared store or cluster, and raw access to it. */
 export interface ContractWorld {
   /** A new naming on the shared backend, as another process would have. */
-  naming(options?: { ttlSeconds?: number; lingerMs?: number; prefix?: string }): Naming;
+  naming(options?: { ttlSeconds?: number; lingerMs?: number; prefix?: string; layout?: LayoutName }): Naming;
   /** Writes a raw value, as another program (etcdctl, a Go service) would. */
   put(key: string, value: string): Promise<void>;
   del(key: string): Promise<void>;
   get(key: string): Promise<string | undefined>;
+  /** The keys under a prefix, in key order. */
+  keys(prefix: string): Promise<string[]>;
   /** Closes what the world opened (namings it made, clients). */
   dispose(): Promise<void>;
 }
@@ -47,13 +57,37 @@ let unique = 0;
 export const freshApp = (name = "app"): string =>
   `${name}.${process.pid}.${Date.now().toString(36)}.${unique++}`;
 
+/** The registered event of a registration, once it came. */
+const registeredIn = async (
+  events: readonly RegistrationEvent[],
+): Promise<Extract<RegistrationEvent, { type: "registered" }>> => {
+  await firstValueFrom(
+    timer(0, 5).pipe(
+      filter(() => events.some((e) => e.type === "registered")),
+      timeout(WAIT),
+    ),
+  );
+  return events.find((e) => e.type === "registered") as Extract<RegistrationEvent, { type: "registered" }>;
+};
+
 /**
  * The contract every backend keeps (SPEC.md, "The contract"): run against the memory backend and
- * against real etcd, with the same assertions.
+ * against real etcd, with the same assertions, in each key layout (`fixture` says where that
+ * layout puts keys and how its values look; Kratos v1 by default).
  */
-export const namingContract = (backendName: string, makeWorld: () => Promise<ContractWorld>): void => {
-  describe(`naming contract: ${backendName}`, () => {
+export const namingContract = (
+  backendName: string,
+  makeWorld: () => Promise<ContractWorld>,
+  fixture: LayoutFixture = kratosV1Fixture,
+): void => {
+  const L = fixture;
+  describe(`naming contract: ${backendName}, ${L.layout} layout`, () => {
     let world: ContractWorld;
+    const naming = (options: { ttlSeconds?: number; lingerMs?: number } = {}): Naming =>
+      world.naming({ ...options, layout: L.layout });
+    /** Writes instance `name` of `app` as the layout's own writers would. */
+    const putInstance = (app: string, name: string, port?: number) =>
+      world.put(L.key(app, L.id(name)), L.value(app, L.id(name), port));
     beforeEach(async () => {
       world = await makeWorld();
     });
@@ -62,57 +96,55 @@ export const namingContract = (backendName: string, makeWorld: () => Promise<Con
     });
 
     it("emits the empty set first for an app with no instances", async () => {
-      const info = await firstValueFrom(world.naming().build(freshApp()).instances$.pipe(timeout(WAIT)));
+      const info = await firstValueFrom(naming().build(freshApp()).instances$.pipe(timeout(WAIT)));
       expect(info.instances).toEqual([]);
       expect(Object.isFrozen(info.instances)).toBe(true);
     });
 
     it("shows an instance registered by another naming, and removes it within 1 s of unsubscribing", async () => {
       const app = freshApp();
-      const consumer = world.naming().build(app);
-      const events$ = world.naming().register(inst(app, "host-1", { zone: "z1" }));
+      const consumer = naming().build(app);
+      const registeredInstance = inst(app, "host-1", { zone: "z1", metadata: { color: "blue" } });
       const events: RegistrationEvent[] = [];
-      const sub = events$.subscribe((e) => events.push(e));
-      const seen = await until(consumer.instances$, (h) => h.includes("host-1"));
-      expect(seen.instances[0]).toMatchObject({ appId: app, hostname: "host-1", zone: "z1", status: 1 });
-      // The put's answer may come after the watch event that it caused.
-      await firstValueFrom(
-        timer(0, 5).pipe(
-          filter(() => events.length > 0),
-          timeout(WAIT),
-        ),
-      );
-      expect(events[0]).toMatchObject({ type: "registered", key: `/kratos_etcd/${app}/host-1` });
+      const sub = naming()
+        .register(registeredInstance)
+        .subscribe((e) => events.push(e));
+      const registered = await registeredIn(events);
+      const id = L.registeredId("host-1", registered.leaseId);
+      expect(registered).toMatchObject({ type: "registered", key: L.key(app, id) });
+      const seen = await until(consumer.instances$, (h) => h.includes(id));
+      expect(seen.instances[0]).toMatchObject(L.readBack(registeredInstance, registered.leaseId));
       sub.unsubscribe();
       const started = Date.now();
       await until(consumer.instances$, (h) => h.length === 0);
       expect(Date.now() - started).toBeLessThan(1_000);
-      expect(await world.get(`/kratos_etcd/${app}/host-1`)).toBeUndefined();
+      expect(await world.get(L.key(app, id))).toBeUndefined();
     });
 
-    it("lists instances sorted by hostname, and reads values written by others in Kratos JSON", async () => {
+    it("lists instances sorted by hostname, and reads values written by others in the layout's format", async () => {
       const app = freshApp();
-      // Byte for byte what Kratos v1 writes (SPEC.md), with metadata and addrs as Go's nil.
-      await world.put(
-        `/kratos_etcd/${app}/host-b`,
-        `{"region":"","zone":"sh001","env":"dev","appid":"${app}","hostname":"host-b","addrs":["grpc://10.0.0.5:9000"],"version":"","latest_timestamp":0,"metadata":null,"status":0}`,
-      );
-      await world.put(`/kratos_etcd/${app}/host-a`, encodeInstance(inst(app, "host-a")));
-      const info = await until(world.naming().build(app).instances$, (h) => h.length === 2);
-      expect(info.instances.map((i) => i.hostname)).toEqual(["host-a", "host-b"]);
-      expect(info.instances[1]).toMatchObject({ status: 0, metadata: {}, zone: "sh001", lastTs: 0 });
+      const foreign = L.foreign(app, L.id("host-b"));
+      await world.put(L.key(app, L.id("host-b")), foreign.value);
+      await putInstance(app, "host-a");
+      const info = await until(naming().build(app).instances$, (h) => h.length === 2);
+      expect(info.instances.map((i) => i.hostname)).toEqual([L.id("host-a"), L.id("host-b")]);
+      expect(info.instances[1]).toMatchObject({ appId: app, ...foreign.reads });
     });
 
     it("fails a second registration of the same key in one naming with Duplicate, leaving the first", async () => {
       const app = freshApp();
-      const naming = world.naming();
-      const first = naming.register(inst(app, "h"));
-      const sub = first.subscribe();
-      const error = await firstValueFrom(naming.register(inst(app, "h")).pipe(toArray())).catch(
-        (e: unknown) => e,
-      );
-      expect(error).toMatchObject({ _tag: "Duplicate", key: `/kratos_etcd/${app}/h` });
-      await until(world.naming().build(app).instances$, (h) => h.includes("h"));
+      const one = naming();
+      const events: RegistrationEvent[] = [];
+      const sub = one.register(inst(app, "h")).subscribe((e) => events.push(e));
+      const duplicate = () =>
+        firstValueFrom(one.register(inst(app, "h")).pipe(toArray())).catch((e: unknown) => e);
+      // At once, before the first is written; and after, when the error names its key.
+      expect(await duplicate()).toMatchObject({ _tag: "Duplicate" });
+      const registered = await registeredIn(events);
+      const id = L.registeredId("h", registered.leaseId);
+      expect(await duplicate()).toMatchObject({ _tag: "Duplicate", key: L.key(app, id) });
+      await until(naming().build(app).instances$, (h) => h.includes(id));
+      expect(events.map((e) => e.type)).toEqual(["registered"]);
       sub.unsubscribe();
     });
 
@@ -120,15 +152,21 @@ export const namingContract = (backendName: string, makeWorld: () => Promise<Con
       const app = freshApp();
       const source = new Subject<Instance>();
       const events: RegistrationEvent[] = [];
-      const sub = world
-        .naming()
+      const sub = naming()
         .register(source)
         .subscribe((e) => events.push(e));
-      const consumer = world.naming().build(app).instances$;
-      source.next(inst(app, "h", { metadata: { color: "blue" } }));
-      await until(consumer.pipe(filter((i) => i.instances[0]?.metadata.color === "blue")), () => true);
-      source.next(inst(app, "h", { metadata: { color: "green" } }));
-      await until(consumer.pipe(filter((i) => i.instances[0]?.metadata.color === "green")), () => true);
+      const consumer = naming().build(app).instances$;
+      // The address: the one field every layout keeps.
+      const on = (port: number) => inst(app, "h", { addrs: [`grpc://127.0.0.1:${port}`] });
+      const serving = (port: number) =>
+        until(
+          consumer.pipe(filter((i) => i.instances[0]?.addrs[0] === `grpc://127.0.0.1:${port}`)),
+          () => true,
+        );
+      source.next(on(9001));
+      await serving(9001);
+      source.next(on(9002));
+      await serving(9002);
       await firstValueFrom(
         timer(0, 10).pipe(
           filter(() => events.length >= 2),
@@ -141,35 +179,29 @@ export const namingContract = (backendName: string, makeWorld: () => Promise<Con
         Extract<RegistrationEvent, { leaseId: string }>,
       ];
       expect(updated.leaseId).toBe(registered.leaseId);
+      expect(updated.key).toBe(registered.key);
       sub.unsubscribe();
     });
 
     it("reports undecodable values and misplaced keys on errors$, skipping them and keeping the rest", async () => {
       const app = freshApp();
-      const naming = world.naming();
+      const one = naming();
       const errors: NamingError[] = [];
-      naming.errors$.subscribe((e) => errors.push(e));
-      await world.put(`/kratos_etcd/${app}/good`, encodeInstance(inst(app, "good")));
-      const info$ = naming.build(app).instances$;
-      await until(info$, (h) => h.includes("good"));
-      await world.put(`/kratos_etcd/${app}/bad-json`, "{not json");
-      await world.put(
-        `/kratos_etcd/${app}/bad-type`,
-        JSON.stringify({ appid: app, hostname: "bad-type", status: "up" }),
-      );
-      await world.put(`/kratos_etcd/${app}/bad-host`, encodeInstance(inst(app, "someone-else")));
-      await world.put(`/kratos_etcd/${app}/too/deep`, encodeInstance(inst(app, "deep")));
-      await world.put(`/kratos_etcd/${app}/good2`, encodeInstance(inst(app, "good2")));
-      const info = await until(info$, (h) => h.includes("good2"));
-      expect(info.instances.map((i) => i.hostname)).toEqual(["good", "good2"]);
+      one.errors$.subscribe((e) => errors.push(e));
+      await putInstance(app, "good");
+      const info$ = one.build(app).instances$;
+      await until(info$, (h) => h.includes(L.id("good")));
+      const malformed = L.malformed(app);
+      for (const m of malformed) await world.put(L.key(app, L.id(m.name)), m.value);
+      await world.put(L.misfit(app), L.value(app, L.id("good")));
+      await putInstance(app, "good2");
+      const info = await until(info$, (h) => h.includes(L.id("good2")));
+      expect(info.instances.map((i) => i.hostname)).toEqual([L.id("good"), L.id("good2")]);
       const byKey = new Map(errors.map((e) => [e.key, e]));
-      expect(byKey.get(`/kratos_etcd/${app}/bad-json`)).toMatchObject({
-        _tag: "Decode",
-        message: expect.stringMatching(/malformed JSON/),
-      });
-      expect(byKey.get(`/kratos_etcd/${app}/bad-type`)).toMatchObject({ _tag: "Decode", field: "status" });
-      expect(byKey.get(`/kratos_etcd/${app}/bad-host`)).toMatchObject({ _tag: "Decode", field: "hostname" });
-      expect(byKey.get(`/kratos_etcd/${app}/too/deep`)).toMatchObject({
+      for (const m of malformed) {
+        expect(byKey.get(L.key(app, L.id(m.name)))).toMatchObject({ _tag: "Decode", ...m.error });
+      }
+      expect(byKey.get(L.misfit(app))).toMatchObject({
         _tag: "Decode",
         message: expect.stringMatching(/layout/),
       });
@@ -177,74 +209,78 @@ export const namingContract = (backendName: string, makeWorld: () => Promise<Con
 
     it("keeps apps apart: demo never sees demo2 nor keys outside its own prefix", async () => {
       const app = freshApp("demo");
-      await world.put(`/kratos_etcd/${app}2/x`, encodeInstance(inst(`${app}2`, "x")));
-      await world.put(`/kratos_etcd/${app}/mine`, encodeInstance(inst(app, "mine")));
-      const info = await until(world.naming().build(app).instances$, (h) => h.length > 0);
-      expect(info.instances.map((i) => i.hostname)).toEqual(["mine"]);
+      await putInstance(`${app}2`, "x");
+      await putInstance(app, "mine");
+      const info = await until(naming().build(app).instances$, (h) => h.length > 0);
+      expect(info.instances.map((i) => i.hostname)).toEqual([L.id("mine")]);
     });
 
     it("keeps the object identity of unchanged instances across emissions", async () => {
       const app = freshApp();
-      await world.put(`/kratos_etcd/${app}/a`, encodeInstance(inst(app, "a")));
-      const info$ = world.naming().build(app).instances$;
+      await putInstance(app, "a");
+      const info$ = naming().build(app).instances$;
       const held = info$.subscribe(); // the same watch throughout (lingerMs is 0 here)
-      const first = await until(info$, (h) => h.includes("a"));
-      await world.put(`/kratos_etcd/${app}/b`, encodeInstance(inst(app, "b")));
-      const second = await until(info$, (h) => h.includes("b"));
+      const first = await until(info$, (h) => h.includes(L.id("a")));
+      await putInstance(app, "b");
+      const second = await until(info$, (h) => h.includes(L.id("b")));
       expect(second.instances[0]).toBe(first.instances[0]);
       held.unsubscribe();
     });
 
     it("fetch() waits for the first load, and watch() ticks on every change", async () => {
       const app = freshApp();
-      const resolver = world.naming().build(app);
+      const resolver = naming().build(app);
       const fetched = await resolver.fetch()();
       expect(fetched).toMatchObject({ _tag: "Right", right: { appId: app, instances: [] } });
       const ticks = firstValueFrom(resolver.watch().pipe(take(2), toArray(), timeout(WAIT)));
-      await world.put(`/kratos_etcd/${app}/a`, encodeInstance(inst(app, "a")));
+      await putInstance(app, "a");
       expect(await ticks).toHaveLength(2);
     });
 
     it("resolver.close() completes that resolver only", async () => {
       const app = freshApp();
-      const naming = world.naming();
-      const one = naming.build(app);
-      const two = naming.build(app);
-      const oneDone = firstValueFrom(one.instances$.pipe(toArray(), timeout(WAIT)));
-      await firstValueFrom(two.instances$);
-      await one.close();
-      expect((await oneDone).length).toBeGreaterThan(0);
-      await world.put(`/kratos_etcd/${app}/a`, encodeInstance(inst(app, "a")));
-      await until(two.instances$, (h) => h.includes("a"));
+      const one = naming();
+      const first = one.build(app);
+      const second = one.build(app);
+      const firstDone = firstValueFrom(first.instances$.pipe(toArray(), timeout(WAIT)));
+      await firstValueFrom(second.instances$);
+      await first.close();
+      expect((await firstDone).length).toBeGreaterThan(0);
+      await putInstance(app, "a");
+      await until(second.instances$, (h) => h.includes(L.id("a")));
     });
 
     it("close() completes every instances$ and deletes every registered key", async () => {
       const app = freshApp();
-      const naming = world.naming();
+      const one = naming();
       const completed = firstValueFrom(
-        naming.build(app).instances$.pipe(
+        one.build(app).instances$.pipe(
           map(() => 1),
           toArray(),
           timeout(WAIT),
         ),
       );
-      naming.register(inst(app, "a")).subscribe();
-      naming.register(inst(app, "b")).subscribe();
-      const consumer = world.naming().build(app).instances$;
+      const events: RegistrationEvent[] = [];
+      one.register(inst(app, "a")).subscribe((e) => events.push(e));
+      one.register(inst(app, "b")).subscribe();
+      const consumer = naming().build(app).instances$;
       await until(consumer, (h) => h.length === 2);
-      await naming.close();
+      const registered = await registeredIn(events);
+      expect(registered.key).toBe(L.key(app, L.registeredId("a", registered.leaseId)));
+      await one.close();
       await completed;
       await until(consumer, (h) => h.length === 0);
-      expect(await world.get(`/kratos_etcd/${app}/a`)).toBeUndefined();
+      expect(await world.get(registered.key)).toBeUndefined();
+      expect(await world.keys(L.appPrefix(app))).toEqual([]);
     });
 
     it("rejects an invalid instance with InvalidInstance naming the field, writing nothing", async () => {
       const app = freshApp();
-      const error = await firstValueFrom(
-        world.naming().register({ ...inst(app, "a"), addrs: ["::nope"] }),
-      ).catch((e: unknown) => e);
+      const error = await firstValueFrom(naming().register({ ...inst(app, "a"), addrs: ["::nope"] })).catch(
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ _tag: "InvalidInstance", field: "addrs[0]" });
-      expect(await world.get(`/kratos_etcd/${app}/a`)).toBeUndefined();
+      expect(await world.keys(L.appPrefix(app))).toEqual([]);
     });
   });
 };

@@ -39,6 +39,10 @@ export class EtcdWorld implements ContractWorld {
     return (await this.admin.get(key).string()) ?? undefined;
   }
 
+  async keys(prefix: string): Promise<string[]> {
+    return this.admin.getAll().prefix(prefix).keys();
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(this.namings.map((n) => n.close()));
     for (const client of this.clients) client.close();

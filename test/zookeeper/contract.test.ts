@@ -9,4 +9,5 @@ beforeAll(async () => {
   zk = await startZooKeeper();
 });
 
+// ZooKeeper keeps one layout, Kratos v1's (the contract's default fixture).
 namingContract("zookeeper", async () => new ZkWorld(() => zk.hostPort));

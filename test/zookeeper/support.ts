@@ -77,6 +77,18 @@ export class RawZk {
     }
   }
 
+  /** The full paths of the children of `prefix` (with or without its trailing "/"), sorted. */
+  async children(prefix: string): Promise<string[]> {
+    const path = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+    try {
+      const names = await this.call<string[]>((done) => this.client.getChildren(path, (e, c) => done(e, c)));
+      return names.map((n) => `${path}/${n}`).sort();
+    } catch (e) {
+      if ((e as { code?: number }).code === zookeeper.Exception.NO_NODE) return [];
+      throw e;
+    }
+  }
+
   async stat(path: string): Promise<Stat | null> {
     return this.call<Stat | null>((done) => this.client.exists(path, (e, s) => done(e, s)));
   }
@@ -143,6 +155,10 @@ export class ZkWorld implements ContractWorld {
 
   get(key: string): Promise<string | undefined> {
     return this.admin.get(key);
+  }
+
+  keys(prefix: string): Promise<string[]> {
+    return this.admin.children(prefix);
   }
 
   async dispose(): Promise<void> {

@@ -1,5 +1,6 @@
-import { decodeInstance, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
+import { decodeInstanceAtCheckedKey, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
+import { oneSegmentAppKeys } from "./layout-support.js";
 
 /**
  * Kratos v1's layout (`naming/etcd`), the default: keys `/<prefix>/<appid>/<hostname>`, values
@@ -21,23 +22,9 @@ export const kratosV1Layout = (prefix = "kratos_etcd"): KeyLayout => {
   const root = `/${trimmed}/`;
   return {
     name: "kratos-v1",
-    appIdProblem: (appId) =>
-      appId.includes("/")
-        ? `must not contain "/" in the kratos-v1 layout (${root}<appid>/<hostname>)`
-        : undefined,
-    appPrefix: (appId) => `${root}${appId}/`,
-    keyOf: (instance) => `${root}${instance.appId}/${instance.hostname}`,
-    hostnameOf: (appId, key) => {
-      // Per key of a cold start: compare in place rather than build the app's prefix again.
-      const at = root.length + appId.length;
-      if (!(key.startsWith(root) && key.startsWith(appId, root.length) && key[at] === "/")) {
-        return { problem: `it is not under ${root}${appId}/` };
-      }
-      const hostname = key.slice(at + 1);
-      const bad = nameProblem(hostname);
-      return bad === undefined ? hostname : { problem: `hostname ${bad}` };
-    },
+    ...oneSegmentAppKeys(root, "kratos-v1", "hostname"),
     encode: encodeInstance,
-    decode: (where, value) => decodeInstance(where)(value),
+    // Keys reach decode through hostnameOf, which checked the hostname; build() checked the appid.
+    decode: (where, value) => decodeInstanceAtCheckedKey(where)(value),
   };
 };

@@ -17,6 +17,7 @@ interface StoredLease {
   expiry: Subscription | undefined;
 }
 
+/** Options of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** Where lease expiry runs: a TestScheduler gives virtual time. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
@@ -25,6 +26,14 @@ export interface MemoryStoreOptions {
    * compacted away, as etcd's auto-compaction does. Default 10,000.
    */
   readonly historyLimit?: number;
+}
+
+/** What {@link MemoryStore.range} reads. */
+export interface RangeResult {
+  /** The revision the read reflects. */
+  readonly revision: Revision;
+  /** Every key under the prefix with its value, in key order. */
+  readonly entries: readonly KeyValue[];
 }
 
 /** Thrown by {@link MemoryStore} for what etcd would refuse. */
@@ -49,6 +58,7 @@ export class MemoryStoreError extends Error {
  * keep-alives stop, so leases expire).
  */
 export class MemoryStore {
+  /** Where lease expiry runs. */
   readonly scheduler: SchedulerLike;
   private readonly historyLimit: number;
   private readonly data = new Map<string, Stored>();
@@ -77,20 +87,23 @@ export class MemoryStore {
   /** The id of every lease that expired or was revoked, as it goes. */
   readonly leaseDropped$ = this.dropped.asObservable();
 
+  /** The revision of the last write. */
   get currentRevision(): Revision {
     return String(this.revision);
   }
 
+  /** The oldest revision a watch can resume after: changes up to it are compacted away. */
   get compactRevision(): Revision {
     return String(this.compacted);
   }
 
+  /** Whether the store answers (see `setAvailable`). */
   get isAvailable(): boolean {
     return this.available;
   }
 
   /** Reads every key under a prefix, with the revision it reflects. */
-  range(prefix: string): { readonly revision: Revision; readonly entries: readonly KeyValue[] } {
+  range(prefix: string): RangeResult {
     this.assertAvailable();
     const entries: KeyValue[] = [];
     for (const [key, stored] of this.data) {
@@ -100,6 +113,7 @@ export class MemoryStore {
     return { revision: this.currentRevision, entries };
   }
 
+  /** The value of a key, or undefined. */
   get(key: string): string | undefined {
     return this.data.get(key)?.value;
   }
@@ -172,6 +186,7 @@ export class MemoryStore {
     if (lease !== undefined && lease.expiry === undefined) lease.expiry = this.scheduleExpiry(lease);
   }
 
+  /** Whether lease `id` is alive. */
   hasLease(id: number): boolean {
     return this.leases.has(id);
   }

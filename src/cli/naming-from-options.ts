@@ -1,0 +1,152 @@
+import {
+  etcdNaming,
+  layoutNamed,
+  memoryNaming,
+  MemoryLink,
+  MemoryStore,
+  type KeyLayout,
+  type Naming,
+} from "../index.js";
+import { oneLine, usageError } from "./cli-error.js";
+import type { ConnectionOptions } from "./connection-options.js";
+import { DEFAULT_ENDPOINT, etcdConnection, probeEtcd } from "./etcd-connection.js";
+import { explainEtcdError } from "./etcd-errors.js";
+
+/**
+ * A Naming chosen by the command-line options, with what the commands need around it. The one
+ * place that knows the backends: a new backend or key layout is a new branch here and nothing else.
+ */
+export interface NamingConnection {
+  /** Where the instances live, for messages: "etcd http://127.0.0.1:2379" or "the embedded store". */
+  readonly where: string;
+  readonly naming: Naming;
+  /** Another naming on the same backend, as another process would have it: the demo's services. */
+  peer(): Peer;
+  /** One line for the user about an error of this backend, saying what to do. */
+  explain(error: unknown): string;
+  /** Closes every naming (watches end, leases are revoked), then the client. */
+  close(): Promise<void>;
+}
+
+/** A naming of a simulated service, and how the demo takes its lease away. */
+export interface Peer {
+  readonly naming: Naming;
+  readonly leaseLoss: LeaseLoss;
+}
+
+/** How a backend loses a registration's lease, for the demo. */
+export interface LeaseLoss {
+  /** What happens, in a few words, for the demo's story line. */
+  how(ttlSeconds: number): string;
+  /** Starts the loss of this lease. */
+  begin(leaseId: string): Promise<void>;
+  /**
+   * Ends the loss, when it lasts until ended (the peer then finds its lease lost and registers
+   * again); absent when the registration recovers by itself.
+   */
+  readonly end?: { readonly how: string; run(): void };
+}
+
+/** What a command tells {@link namingFromOptions} about itself. */
+export interface NamingUse {
+  /** The app whose keys the command reads or writes: access to them is checked before it starts. */
+  readonly appId: string;
+  /** Without --endpoints: the embedded store (the demo) rather than etcd at etcdctl's default. */
+  readonly embedded?: boolean;
+  /** Lease TTL of registrations, in seconds. */
+  readonly ttlSeconds?: number;
+}
+
+/**
+ * The Naming the options select: etcd when `--endpoints` (or ETCD_ENDPOINTS) is given, or when the
+ * command needs a real backend (then at etcdctl's default, http://127.0.0.1:2379); the embedded
+ * in-memory store otherwise. For etcd it first checks, within `--dial-timeout`, that etcd answers
+ * and lets the user read the app's keys; it fails with a {@link CliError} saying what to do.
+ */
+export const namingFromOptions = async (
+  options: ConnectionOptions,
+  use: NamingUse,
+): Promise<NamingConnection> => {
+  let layout: KeyLayout;
+  try {
+    layout = layoutNamed(options.layout, options.prefix);
+  } catch (e) {
+    throw usageError(`--prefix "${options.prefix ?? ""}" is not a key prefix: ${oneLine(e)}`);
+  }
+  const appProblem = layout.appIdProblem(use.appId);
+  if (appProblem !== undefined) throw usageError(`appid "${use.appId}" ${appProblem}: try another --layout`);
+  const keys = {
+    layout: options.layout,
+    ...(options.prefix !== undefined && { prefix: options.prefix }),
+    ...(use.ttlSeconds !== undefined && { ttlSeconds: use.ttlSeconds }),
+  };
+  if (options.endpoints === undefined && use.embedded === true) {
+    const store = new MemoryStore();
+    const namings: Naming[] = [];
+    const make = (link?: MemoryLink): Naming => {
+      const naming = memoryNaming({ store, ...keys, ...(link && { link }) });
+      namings.push(naming);
+      return naming;
+    };
+    return {
+      where: "the embedded in-memory store",
+      naming: make(),
+      peer: () => {
+        const link = new MemoryLink();
+        return {
+          naming: make(link),
+          leaseLoss: {
+            how: (ttl) =>
+              `is cut off from the store: its keep-alives stop and its lease runs down (TTL ${ttl} s)`,
+            begin: async () => link.cut(),
+            end: {
+              how: "reaches the store again: it finds its lease lost and registers anew",
+              run: () => link.restore(),
+            },
+          },
+        };
+      },
+      explain: oneLine,
+      close: async () => {
+        await Promise.all(namings.map((n) => n.close()));
+      },
+    };
+  }
+
+  const connection = await etcdConnection(options, options.endpoints ?? DEFAULT_ENDPOINT);
+  const { client, target } = connection;
+  try {
+    await probeEtcd(connection, layout.appPrefix(use.appId));
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+  const namings: Naming[] = [];
+  const make = (): Naming => {
+    const naming = etcdNaming(client, keys);
+    namings.push(naming);
+    return naming;
+  };
+  return {
+    where: `etcd ${target.endpoints.join(",")}`,
+    naming: make(),
+    peer: () => ({
+      naming: make(),
+      leaseLoss: {
+        how: () => "loses its lease (revoked in etcd): its registration notices and registers anew",
+        begin: async (leaseId) => {
+          await client.leaseClient.leaseRevoke(
+            { ID: leaseId },
+            { deadline: new Date(Date.now() + options.dialTimeout) },
+          );
+        },
+      },
+    }),
+    explain: (error) => explainEtcdError(error, target),
+    close: async () => {
+      // The namings first: they cancel their watches and revoke their leases over the client.
+      await Promise.all(namings.map((n) => n.close()));
+      client.close();
+    },
+  };
+};

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { parseDuration } from "../../src/cli/connection-options.js";
+import { parseEndpoints } from "../../src/cli/etcd-connection.js";
+import { explainEtcdError } from "../../src/cli/etcd-errors.js";
+import { clip, visibleWidth } from "../../src/cli/render/terminal.js";
+
+// The small pure parts of the command line; cli.test.ts runs the whole of it as users do.
+describe("parseEndpoints", () => {
+  it("adds the scheme and etcd's port as etcdctl does, and keeps a list", () => {
+    expect(parseEndpoints("127.0.0.1:2379, etcd-2", false)).toEqual([
+      "http://127.0.0.1:2379",
+      "http://etcd-2:2379",
+    ]);
+    expect(parseEndpoints("localhost:2379", true)).toEqual(["https://localhost:2379"]);
+    expect(parseEndpoints("https://[::1]:23", false)).toEqual(["https://[::1]:23"]);
+  });
+
+  it("rejects what is not an http(s) URL, naming it", () => {
+    expect(() => parseEndpoints("ftp://x", false)).toThrow(/"ftp:\/\/x" must be http:\/\/ or https:\/\//);
+    expect(() => parseEndpoints(" , ", false)).toThrow(/--endpoints is empty/);
+  });
+});
+
+describe("parseDuration", () => {
+  it("reads seconds and milliseconds", () => {
+    expect([parseDuration("3s"), parseDuration("500ms"), parseDuration("2"), parseDuration("1.5s")]).toEqual([
+      3000, 500, 2000, 1500,
+    ]);
+    expect(() => parseDuration("soon")).toThrow(/duration/);
+    expect(() => parseDuration("0s")).toThrow(/more than 0/);
+  });
+});
+
+describe("explainEtcdError", () => {
+  const target = { endpoints: ["http://127.0.0.1:1"], dialTimeoutMs: 3000 };
+
+  it("keeps the part of a gRPC error a user can act on", () => {
+    const grpc = new Error(
+      "14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ",
+    );
+    expect(explainEtcdError(grpc, target)).toBe(
+      "cannot reach etcd at http://127.0.0.1:1 (connect ECONNREFUSED 127.0.0.1:1): is it running, and are --endpoints (or ETCD_ENDPOINTS) right? (https:// and --cacert for TLS)",
+    );
+  });
+
+  it("finds access errors inside a NamingError's cause", () => {
+    const denied = new Error("backend range failed", { cause: new Error("etcdserver: permission denied") });
+    expect(explainEtcdError(denied, { ...target, user: "bob", keyPrefix: "/kratos_etcd/a/" })).toMatch(
+      /denied user "bob" access to \/kratos_etcd\/a\/: grant it a role/,
+    );
+  });
+});
+
+describe("clip", () => {
+  it("cuts to a width in columns, not counting escape codes, and closes them", () => {
+    const styled = "\u001b[1mbold\u001b[22m and more";
+    expect(visibleWidth(styled)).toBe(13);
+    expect(clip(styled, 6)).toBe("\u001b[1mbold\u001b[22m a\u001b[0m");
+    expect(clip("█████", 3)).toBe("███");
+    expect(clip("short", 10)).toBe("short");
+  });
+});

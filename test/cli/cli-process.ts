@@ -1,0 +1,114 @@
+// Runs the built `rxnaming` command as a user would: a child process with its own stdout and
+// stderr, an environment without the caller's etcd settings, and deadlines on everything.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const root = join(import.meta.dirname, "..", "..");
+
+/** The package compiled as `npm run build` does, into a temp dir; `main` is the CLI's entry. */
+export interface BuiltCli {
+  readonly main: string;
+  remove(): Promise<void>;
+}
+
+export const buildCli = async (): Promise<BuiltCli> => {
+  // Inside the repo, so that the build resolves node_modules as the package does.
+  const dir = await mkdtemp(join(root, ".tmp-cli-"));
+  await promisify(execFile)(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"),
+    "-p",
+    join(root, "tsconfig.build.json"),
+    "--outDir",
+    join(dir, "dist"),
+  ]);
+  return {
+    main: join(dir, "dist", "cli", "main.js"),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+};
+
+/** The environment of the child: the caller's, without settings that would pick a backend. */
+export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  for (const name of ["ETCD_ENDPOINTS", "ETCD_PREFIX", "ETCDCTL_PASSWORD", "NO_COLOR", "FORCE_COLOR"]) {
+    delete env[name];
+  }
+  return { ...env, ...extra };
+};
+
+/** A finished run. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** A running `rxnaming`, with what it printed so far. */
+export class CliProcess {
+  stdout = "";
+  stderr = "";
+  readonly started = Date.now();
+  readonly exited: Promise<CliResult>;
+  private readonly child: ChildProcess;
+
+  constructor(main: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()) {
+    this.child = spawn(process.execPath, [main, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child.stdout!.on("data", (d: Buffer) => (this.stdout += d.toString()));
+    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.on("close", (code, signal) =>
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr, ms: Date.now() - this.started }),
+      ),
+    );
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Waits until stdout matches, or fails with what the process printed. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.stdout.match(pattern);
+      if (match !== null) return match;
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(
+          `rxnaming printed no ${pattern} (exit ${this.child.exitCode}):\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** The exit, or a failure if it takes longer than `timeoutMs` (the process is then killed). */
+  async exit(timeoutMs: number): Promise<CliResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), timeoutMs)));
+    const result = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (result === "late") {
+      this.kill();
+      throw new Error(
+        `rxnaming did not exit within ${timeoutMs} ms:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+      );
+    }
+    return result;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+  }
+}
+
+/** Runs `rxnaming args` to its end (killed after `timeoutMs`). */
+export const runCli = (
+  main: string,
+  args: readonly string[],
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<CliResult> => new CliProcess(main, args, env).exit(timeoutMs);
