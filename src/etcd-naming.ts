@@ -1,5 +1,5 @@
-import type { Etcd3 } from "etcd3";
-import { etcdBackend, type WatchHubOptions } from "./backends/etcd/index.js";
+import { Etcd3, type IOptions } from "etcd3";
+import { etcdBackend, etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
 import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
 import { createNaming, type BackoffOptions } from "./core/index.js";
 import type { Naming } from "./naming.js";
@@ -36,8 +36,13 @@ export interface EtcdNamingOptions {
  * A Naming on etcd, wire-compatible with Kratos v1: keys `/<prefix>/<appid>/<hostname>`, values
  * in Kratos' JSON, registrations under leases.
  *
- * The client is the caller's: `naming.close()` cancels every watch and revokes every lease, and
- * then the caller closes the client. `etcdClientOptions()` gives options that suit rxnaming.
+ * `client` is either the caller's `Etcd3` client, or the options to make one. A client passed in
+ * stays the caller's: `naming.close()` cancels every watch and revokes every lease, and then the
+ * caller closes the client. From options, the naming makes the client itself (with
+ * `etcdClientOptions()`, which suit rxnaming) and closes it in `naming.close()`.
+ *
+ * rxnaming's own calls and streams go to the etcd members directly, away from members seen hung
+ * or unreachable, so recovery does not depend on the client's fault policy.
  *
  * @example
  * const client = new Etcd3(etcdClientOptions({ hosts: "http://127.0.0.1:2379" }));
@@ -46,8 +51,31 @@ export interface EtcdNamingOptions {
  * // ...
  * await naming.close();
  * client.close();
+ *
+ * @example
+ * const naming = etcdNaming({ hosts: ["http://127.0.0.1:2379"] }); // makes and closes its client
  */
-export const etcdNaming = (client: Etcd3, options: EtcdNamingOptions = {}): Naming =>
+export const etcdNaming = (client: Etcd3 | IOptions, options: EtcdNamingOptions = {}): Naming => {
+  // Not `instanceof`: a second copy of etcd3 in node_modules makes clients of another class.
+  if (!("getAll" in client)) {
+    const own = new Etcd3(etcdClientOptions(client));
+    let naming: Naming;
+    try {
+      naming = namingOn(own, options);
+    } catch (e) {
+      // Wrong options: nothing of the client may outlive the error.
+      own.close();
+      throw e;
+    }
+    return {
+      ...naming,
+      close: () => naming.close().finally(() => own.close()),
+    };
+  }
+  return namingOn(client, options);
+};
+
+const namingOn = (client: Etcd3, options: EtcdNamingOptions): Naming =>
   createNaming<BuildOptions>(
     etcdBackend(client, {
       ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),

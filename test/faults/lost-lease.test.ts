@@ -1,5 +1,6 @@
 // Issue 4, item 1: a lease lost while the registering client was cut off from etcd for longer than
 // the TTL is re-granted and the key re-written, without the subscriber seeing an error.
+import { Etcd3 } from "etcd3";
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/index.js";
@@ -17,14 +18,23 @@ describe("lost lease (proxy cut longer than the TTL)", () => {
     world = undefined;
   });
 
-  const scenario = async (mode: CutMode, extraCutMs: number): Promise<void> => {
+  /** "rxnaming": a client made with etcdClientOptions; "default": `new Etcd3({ hosts })`, as most write. */
+  const scenario = async (
+    mode: CutMode,
+    extraCutMs: number,
+    clientKind: "rxnaming" | "default" = "rxnaming",
+  ): Promise<void> => {
     const etcd = await startEtcd();
     const proxy = await startProxy(etcd);
     world = new EtcdWorld(() => etcd.clientOptions());
     const app = freshApp("lease");
     const key = keyOf(app, "h1");
 
-    const registering = world.naming({ ttlSeconds: TTL }, world.client({ hosts: [proxy.endpoint] }));
+    const defaultClient = clientKind === "default" ? new Etcd3({ hosts: [proxy.endpoint] }) : undefined;
+    const registering = world.naming(
+      { ttlSeconds: TTL },
+      defaultClient ?? world.client({ hosts: [proxy.endpoint] }),
+    );
     const regErrors = new ErrorLog(registering);
     const consumer = new Recorder(world.naming().build(app).instances$); // another client, direct
 
@@ -77,11 +87,16 @@ describe("lost lease (proxy cut longer than the TTL)", () => {
       expect(collapsed.slice(-3)).toEqual([true, false, true]);
       expect(consumer.errors).toEqual([]);
       console.info(
-        `[lost-lease ${mode}] key gone ${goneAfter} ms after cut; cut held ${Date.now() - cutAt - backAfter} ms; ` +
+        `[lost-lease ${mode}, ${clientKind} client] key gone ${goneAfter} ms after cut; cut held ${Date.now() - cutAt - backAfter} ms; ` +
           `back ${backAfter} ms after restore; lost event ${events[1]!.at - cutAt} ms after cut`,
       );
     } finally {
       sub.unsubscribe();
+      if (defaultClient !== undefined) {
+        await world.dispose();
+        world = undefined;
+        defaultClient.close();
+      }
     }
   };
 
@@ -93,5 +108,13 @@ describe("lost lease (proxy cut longer than the TTL)", () => {
     // The client's `lost` fires 2 x TTL after the last keep-alive: the cut outlasts it, so re-grants
     // fail (with backoff) while the cut holds.
     await scenario("reset", 3_000);
+  });
+
+  it("with a default `new Etcd3()` client (circuit breaker open 5 s): key back within 2 s of the restore", async () => {
+    await scenario("blackhole", 500, "default");
+  });
+
+  it("with a default `new Etcd3()` client, reset for over 2 x TTL: key back within 2 s of the restore", async () => {
+    await scenario("reset", 3_000, "default");
   });
 });

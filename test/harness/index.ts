@@ -20,6 +20,8 @@ export { reapOrphans } from "./temp-dirs.js";
 export { makeTlsMaterial, type TlsMaterial, type TlsOptions } from "./tls.js";
 export { useCluster, useEtcd, useHarnessCleanup } from "./vitest.js";
 export { sleep, waitFor, type WaitForOptions } from "./wait-for.js";
+export { GrpcProxy, startGrpcProxy } from "./grpc-proxy.js";
+export { buildRxnaming, spawnWatcher, WatcherProcess } from "./naming-process.js";
 export {
   fourLetterWord,
   startZooKeeper,

@@ -1,6 +1,6 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
-import type { Etcd3 } from "etcd3";
-import { asyncScheduler, EMPTY, Observable } from "rxjs";
+import type { Etcd3, IDeleteRangeResponse, IRangeResponse } from "etcd3";
+import { asyncScheduler, Observable, Subject } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
   fromTaskEither,
@@ -12,10 +12,11 @@ import {
   type WatchMessage,
 } from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
-import { etcdError, withDeadline } from "./etcd-errors.js";
+import { etcdError } from "./etcd-errors.js";
 import { EtcdLease } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
-import { Suspects } from "./streams.js";
+import { Members } from "./members.js";
+import { prefixEnd } from "./prefix-end.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 
 export interface EtcdBackendOptions {
@@ -34,17 +35,20 @@ export interface EtcdBackendOptions {
  */
 export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Backend => {
   const deadlineMs = options.requestTimeoutMs ?? 5_000;
-  const deadline = (): { deadline: Date } => ({ deadline: new Date(Date.now() + deadlineMs) });
-  // One view of which members are hung or unreachable, for both streams.
-  const suspects = new Suspects();
-  const keepAlive = new KeepAliveHub(client, { suspects });
+  // One view of which members are hung or unreachable, for every call and both streams; and the
+  // calls go to the members directly, whatever the client's own fault policy (see Members).
+  const members = new Members(client);
+  const faults = new Subject<NamingError>();
+  const fault = (error: NamingError): void => faults.next(error);
+  const keepAlive = new KeepAliveHub({ members, fault });
 
   const range = (prefix: string): TE.TaskEither<NamingError, { revision: Revision; entries: KeyValue[] }> =>
     TE.tryCatch(async () => {
-      const res = await withDeadline(
-        "range",
+      const key = Buffer.from(prefix);
+      const request = { key, range_end: prefixEnd(key) };
+      const res = await members.unary<IRangeResponse>(
+        { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
         deadlineMs,
-        client.getAll().prefix(prefix).options(deadline()).exec(),
       );
       return {
         revision: res.header.revision,
@@ -52,18 +56,23 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       };
     }, etcdError("range"));
 
-  const hub = new WatchHub(client, {
-    ...options.watch,
-    suspects,
-    // Any unary call re-authenticates when the token has expired.
-    refreshAuth: async () => {
-      await client
-        .get("/")
-        .options(deadline())
-        .exec()
-        .catch(() => undefined);
+  const hub = new WatchHub(
+    {
+      members,
+      fault,
+      // Any unary call re-authenticates when the token has expired.
+      refreshAuth: async () => {
+        const request = { key: Buffer.from("/"), count_only: true };
+        await members
+          .unary(
+            { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
+            deadlineMs,
+          )
+          .catch(() => undefined);
+      },
     },
-  });
+    options.watch,
+  );
 
   const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
     new Observable<WatchMessage>((subscriber) => {
@@ -72,7 +81,6 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       const watchAfter = (after: Revision): void => {
         cancel = hub.open(prefix, after, {
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
-          fault: (error) => subscriber.next({ type: "fault", error }),
           // Compacted past our revision: read the whole set again; core emits the difference.
           compacted: () => snapshotThenWatch(),
           failed: (error) => subscriber.error(error),
@@ -102,14 +110,14 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     scheme: "etcd",
     scheduler: asyncScheduler,
     layout: options.layout ?? kratosV1Layout(),
-    faults$: EMPTY,
+    faults$: faults.asObservable(),
     watch,
     // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
     // etcd was slow) would be a lease kept alive by nobody's wish; it is revoked instead.
     grant: (ttlSeconds) =>
       new Observable<Lease>((subscriber) => {
         let wanted = true;
-        void EtcdLease.grant(client, keepAlive, ttlSeconds, deadlineMs)().then((result) => {
+        void EtcdLease.grant(members, keepAlive, ttlSeconds, deadlineMs)().then((result) => {
           if (result._tag === "Left") {
             if (wanted) subscriber.error(result.left);
           } else if (wanted) {
@@ -127,7 +135,16 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       fromTaskEither(
         TE.tryCatch(
           async () => {
-            await withDeadline("delete", deadlineMs, client.delete().key(key).options(deadline()).exec());
+            const request = { key: Buffer.from(key) };
+            await members.unary<IDeleteRangeResponse>(
+              {
+                service: "KV",
+                method: "deleteRange",
+                request,
+                fallback: (o) => client.kv.deleteRange(request, o),
+              },
+              deadlineMs,
+            );
           },
           etcdError("delete", key),
         ),
@@ -136,6 +153,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       // Core revoked every registration already; what is left must not keep the process alive.
       hub.close();
       keepAlive.close();
+      faults.complete();
     },
   };
 };

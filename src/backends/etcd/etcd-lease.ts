@@ -1,10 +1,11 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
-import { EtcdLeaseInvalidError, type Etcd3 } from "etcd3";
+import { EtcdLeaseInvalidError, type ILeaseGrantResponse, type IPutResponse } from "etcd3";
 import { AsyncSubject, defer, from, map, tap, type Observable } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import { fromTaskEither, type Lease, type Revision } from "../../port/index.js";
-import { etcdError, withDeadline } from "./etcd-errors.js";
+import { etcdError } from "./etcd-errors.js";
 import type { KeepAliveHub } from "./keepalive-hub.js";
+import type { Members } from "./members.js";
 
 // A revoke that cannot get through is harmless (the lease expires at its TTL), but a call still
 // in flight would hold the connection open after `naming.close()`: keep it short.
@@ -20,7 +21,7 @@ export class EtcdLease implements Lease {
   private readonly stopKeepAlive: () => void;
 
   private constructor(
-    private readonly client: Etcd3,
+    private readonly members: Members,
     readonly id: string,
     ttlSeconds: number,
     hub: KeepAliveHub,
@@ -31,31 +32,39 @@ export class EtcdLease implements Lease {
 
   /** Grants a lease of `ttlSeconds` within the deadline, and keeps it alive. */
   static grant(
-    client: Etcd3,
+    members: Members,
     hub: KeepAliveHub,
     ttlSeconds: number,
     deadlineMs: number,
   ): TE.TaskEither<NamingError, EtcdLease> {
     return TE.tryCatch(async () => {
-      const deadline = new Date(Date.now() + deadlineMs);
-      const res = await withDeadline(
-        "lease grant",
+      const request = { TTL: ttlSeconds };
+      const res = await members.unary<ILeaseGrantResponse>(
+        {
+          service: "Lease",
+          method: "leaseGrant",
+          request,
+          fallback: (options) => members.client.leaseClient.leaseGrant(request, options),
+        },
         deadlineMs,
-        client.leaseClient.leaseGrant({ TTL: ttlSeconds }, { deadline }),
       );
-      return new EtcdLease(client, String(res.ID), ttlSeconds, hub, deadlineMs);
+      return new EtcdLease(members, String(res.ID), ttlSeconds, hub, deadlineMs);
     }, etcdError("lease grant"));
   }
 
   put(key: string, value: string): Observable<Revision> {
-    const deadline = (): Date => new Date(Date.now() + this.deadlineMs);
+    const request = { key: Buffer.from(key), value: Buffer.from(value), lease: this.id };
     return fromTaskEither(
       TE.tryCatch(
         () =>
-          withDeadline(
-            "put",
+          this.members.unary<IPutResponse>(
+            {
+              service: "KV",
+              method: "put",
+              request,
+              fallback: (options) => this.members.client.kv.put(request, options),
+            },
             this.deadlineMs,
-            this.client.put(key).value(value).lease(this.id).options({ deadline: deadline() }).exec(),
           ),
         (e) => {
           // etcd says the lease is gone: that is how a writer learns of the loss first.
@@ -70,12 +79,18 @@ export class EtcdLease implements Lease {
     return defer(() => {
       this.release();
       const ms = Math.min(this.deadlineMs, REVOKE_DEADLINE_MS);
-      const revoked = this.client.leaseClient.leaseRevoke(
-        { ID: this.id },
-        { deadline: new Date(Date.now() + ms) },
+      const request = { ID: this.id };
+      const revoked = this.members.unary(
+        {
+          service: "Lease",
+          method: "leaseRevoke",
+          request,
+          fallback: (options) => this.members.client.leaseClient.leaseRevoke(request, options),
+        },
+        ms,
       );
       return from(
-        withDeadline("lease revoke", ms, revoked).then(
+        revoked.then(
           () => undefined,
           () => undefined, // unreachable or already gone: etcd expires it at its TTL
         ),

@@ -1,8 +1,7 @@
-import type { Etcd3, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse } from "etcd3";
+import type { ILeaseKeepAliveRequest, ILeaseKeepAliveResponse } from "etcd3";
 import { backendError, type NamingError } from "../../model/index.js";
-import { openStream, quietlyClose, quietlyWrite, Suspects, type DuplexStream } from "./streams.js";
-
-type Stream = DuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
+import type { Members } from "./members.js";
+import { StreamEngine } from "./stream-engine.js";
 
 interface Held {
   readonly id: string;
@@ -14,12 +13,33 @@ interface Held {
   readonly lost: (error: NamingError) => void;
 }
 
+/** Tuning of the keep-alive stream. */
 export interface KeepAliveHubOptions {
   /** How often the hub looks for keep-alives that are due. Default 250 ms. */
   readonly tickMs?: number;
-  /** Members seen hung or unreachable, shared with the backend's other streams. */
-  readonly suspects?: Suspects;
 }
+
+/** What the backend gives the hub. */
+export interface KeepAliveHubContext {
+  readonly members: Members;
+  /** Faults of the stream as a whole, once per outage: for `errors$`. */
+  readonly fault: (error: NamingError) => void;
+}
+
+/**
+ * How long a keep-alive may go unanswered before the member is asked whether it is alive: etcd
+ * answers in milliseconds, so a sixth of the shortest TTL (0.4 to 2 s) leaves time to try another
+ * member, and another, before a lease runs out (a 3 s lease sends every second, so a hung member is
+ * left about 1.5 to 2 s after its last answer, 1 s before the lease would expire).
+ */
+const silentMsFor = (minTtlMs: number): number => Math.min(2_000, Math.max(400, minTtlMs / 6));
+
+/**
+ * How long the member gets to answer that question. etcd's gRPC proxy answers a keep-alive only
+ * when its own client next refreshes the lease (up to TTL/3 later), yet answers a read at once:
+ * a slow keep-alive from a member that reads is not a hang.
+ */
+const CONFIRM_MS = 400;
 
 /**
  * Keeps every lease of a backend alive over one LeaseKeepAlive stream, as etcd's Go client does,
@@ -28,29 +48,42 @@ export interface KeepAliveHubOptions {
  * expired, or was revoked by someone else), or when etcd has not confirmed it for a whole TTL:
  * then etcd has expired it, or will have by the time we can reach it again (the Go client's rule).
  *
- * A stream that breaks, or stays silent while keep-alives are due, is re-made at once (and then
- * with a short backoff), so a hung or partitioned member is left within a few seconds. On close
- * the stream is cancelled, not just half-closed, so that nothing holds the connection open.
+ * The stream is run by a {@link StreamEngine}: one that breaks or leaves keep-alives unanswered is
+ * re-made on another member after a short backoff, and the fault is reported once.
  */
 export class KeepAliveHub {
   private readonly held = new Map<string, Held>();
-  private stream: Stream | undefined;
-  /** The member the stream runs to. */
-  private host: string | undefined;
-  private readonly suspects: Suspects;
-  private connecting = false;
+  private readonly engine: StreamEngine<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
   private ticker: ReturnType<typeof setInterval> | undefined;
-  private lastHeard = 0;
-  private lastSent = 0;
-  private retryAt = 0;
-  private attempt = 0;
   private closed = false;
 
   constructor(
-    private readonly client: Etcd3,
+    context: KeepAliveHubContext,
     private readonly options: KeepAliveHubOptions = {},
   ) {
-    this.suspects = options.suspects ?? new Suspects();
+    const { members } = context;
+    this.engine = new StreamEngine<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>({
+      name: "lease keep-alive stream",
+      open: () =>
+        members.openStream({
+          service: "Lease",
+          method: "leaseKeepAlive",
+          fallback: () => members.client.leaseClient.leaseKeepAlive(),
+        }),
+      wanted: () => this.held.size > 0,
+      // Everything is due at once on a new stream: confirm every lease now.
+      opened: () => {
+        for (const held of this.held.values()) this.send(held, Date.now());
+      },
+      data: (res) => this.onResponse(res),
+      fault: context.fault,
+      suspect: (host) => members.suspect(host),
+      // Capped lower than the watch's: a lease of 3 s has no second to wait after the network returns.
+      backoff: { initialMs: 100, maxMs: 500 },
+      tickMs: options.tickMs ?? 250,
+      silentMs: () => silentMsFor(Math.min(...[...this.held.values()].map((h) => h.ttlMs))),
+      confirm: (host) => members.answers(host, "/", CONFIRM_MS),
+    });
   }
 
   /** Keeps `id` alive from now on (it was just granted or confirmed). Returns the stop function. */
@@ -59,14 +92,20 @@ export class KeepAliveHub {
     const ttlMs = ttlSeconds * 1000;
     const held: Held = { id, ttlMs, lastConfirmed: now, nextDue: now + ttlMs / 3, lost };
     this.held.set(id, held);
-    this.start();
+    if (!this.closed) {
+      // Not unref'd: a held lease keeps the process alive, as its socket would while etcd is up.
+      this.ticker ??= setInterval(() => this.tick(), this.options.tickMs ?? 250);
+      this.engine.want();
+    }
     return () => this.remove(held);
   }
 
+  /** Stops every keep-alive and the stream, for good. */
   close(): void {
     this.closed = true;
     this.held.clear();
     this.stop();
+    this.engine.close();
   }
 
   private remove(held: Held): void {
@@ -75,16 +114,10 @@ export class KeepAliveHub {
     if (this.held.size === 0) this.stop();
   }
 
-  private start(): void {
-    if (this.ticker !== undefined || this.closed) return;
-    // Not unref'd: a held lease keeps the process alive, as its socket would while etcd is up.
-    this.ticker = setInterval(() => this.tick(), this.options.tickMs ?? 250);
-  }
-
   private stop(): void {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     this.ticker = undefined;
-    this.dropStream();
+    this.engine.release();
   }
 
   private tick(): void {
@@ -98,77 +131,15 @@ export class KeepAliveHub {
       }
     }
     if (this.held.size === 0) return;
-    const stream = this.stream;
-    if (stream === undefined) {
-      if (now >= this.retryAt) this.connect();
-      return;
-    }
-    // Keep-alives went out and nothing came back for a while: the member is hung or cut off.
-    // etcd answers in milliseconds; wait a quarter TTL (1 to 3 s) so that there is time left to
-    // try another member, and another, before the lease runs out.
-    const minTtl = Math.min(...[...this.held.values()].map((h) => h.ttlMs));
-    if (
-      this.lastSent > this.lastHeard &&
-      now - this.lastSent > Math.min(3_000, Math.max(1_000, minTtl / 4))
-    ) {
-      this.broken(new Error(`lease keep-alive stream silent for ${now - this.lastSent} ms`));
-      return;
-    }
-    for (const held of this.held.values()) {
-      if (now < held.nextDue) continue;
-      held.nextDue = now + held.ttlMs / 3;
-      this.send(stream, held.id);
-    }
+    this.engine.want();
+    for (const held of this.held.values()) if (now >= held.nextDue) this.send(held, now);
   }
 
-  private send(stream: Stream, id: string): void {
-    if (this.lastSent <= this.lastHeard) this.lastSent = Date.now();
-    quietlyWrite(stream, { ID: id });
+  private send(held: Held, now: number): void {
+    if (this.engine.send({ ID: held.id })) held.nextDue = now + held.ttlMs / 3;
   }
 
-  private connect(): void {
-    if (this.connecting || this.closed) return;
-    this.connecting = true;
-    openStream<Stream>(
-      this.client,
-      {
-        service: "Lease",
-        method: "leaseKeepAlive",
-        fallback: () => this.client.leaseClient.leaseKeepAlive(),
-      },
-      this.suspects,
-    ).then(
-      ({ stream, host }) => {
-        this.connecting = false;
-        if (this.closed || this.held.size === 0) {
-          quietlyClose(stream);
-          return;
-        }
-        this.stream = stream;
-        this.host = host;
-        this.lastHeard = Date.now();
-        this.lastSent = 0;
-        stream
-          .on("data", (res: ILeaseKeepAliveResponse) => this.onResponse(stream, res))
-          .on("error", (err: Error) => stream === this.stream && this.broken(err))
-          .on("end", () => stream === this.stream && this.broken(new Error("lease keep-alive stream ended")));
-        // Everything is due at once on a new stream: confirm every lease now.
-        for (const held of this.held.values()) {
-          held.nextDue = Date.now() + held.ttlMs / 3;
-          this.send(stream, held.id);
-        }
-      },
-      (err: unknown) => {
-        this.connecting = false;
-        this.broken(err);
-      },
-    );
-  }
-
-  private onResponse(stream: Stream, res: ILeaseKeepAliveResponse): void {
-    if (stream !== this.stream) return;
-    this.lastHeard = Date.now();
-    this.attempt = 0;
+  private onResponse(res: ILeaseKeepAliveResponse): void {
     const held = this.held.get(String(res.ID));
     if (held === undefined) return;
     if (Number(res.TTL) <= 0) {
@@ -181,19 +152,5 @@ export class KeepAliveHub {
   private declareLost(held: Held, reason: string): void {
     this.remove(held);
     held.lost(backendError("lease keep-alive", new Error(reason), { recoverable: true }));
-  }
-
-  private broken(_err: unknown): void {
-    this.suspects.mark(this.host);
-    this.dropStream();
-    const delay = Math.min(1_000, 100 * 2 ** Math.min(10, this.attempt++));
-    this.retryAt = Date.now() + delay / 2 + (Math.random() * delay) / 2;
-  }
-
-  private dropStream(): void {
-    const stream = this.stream;
-    this.stream = undefined;
-    this.host = undefined;
-    if (stream !== undefined) quietlyClose(stream);
   }
 }

@@ -1,96 +1,122 @@
-import type { Etcd3, IWatchRequest, IWatchResponse } from "etcd3";
-import { openStream, quietlyClose, quietlyWrite, Suspects, type DuplexStream } from "./streams.js";
+import type { IWatchRequest, IWatchResponse } from "etcd3";
 import { backendError, type NamingError } from "../../model/index.js";
 import { compareRevision, type KeyChange, type Revision } from "../../port/index.js";
+import type { BackoffOptions } from "../../shared/backoff.js";
 import { etcdError } from "./etcd-errors.js";
+import type { Members } from "./members.js";
+import { prefixEnd } from "./prefix-end.js";
+import { StreamEngine } from "./stream-engine.js";
 
 /** What a watch of the hub is told. */
 export interface WatchHandlers {
   /** The changes of one watch response, with the highest mod revision among them. */
   readonly batch: (revision: Revision, changes: readonly KeyChange[]) => void;
-  /** A fault the hub rides out (the stream broke and is being re-made). */
-  readonly fault: (error: NamingError) => void;
   /** etcd cancelled the watch because its start revision was compacted: re-read the set. */
   readonly compacted: () => void;
   /** etcd refused the watch (permission denied, invalid token): the watch is over. */
   readonly failed: (error: NamingError) => void;
 }
 
+/** Tuning of the shared watch stream. */
 export interface WatchHubOptions {
-  /** Reconnect backoff after a broken stream: initial and cap, ms. */
-  readonly reconnectMs?: { readonly initial: number; readonly max: number };
+  /** Reconnect backoff after a broken stream: initial and cap, ms. Default 100 and 1,000. */
+  readonly reconnectMs?: {
+    /** The first delay, ms. */
+    readonly initial: number;
+    /** The cap, ms. */
+    readonly max: number;
+  };
   /** How often to ask etcd for progress, to tell a hung server from a quiet one. Default 2,000 ms. */
   readonly probeMs?: number;
-  /** How long a stream may stay silent (no event, no progress) before it is deemed hung. Default 6,000 ms. */
+  /** How long a probe may go unanswered before the stream is deemed hung. Default 6,000 ms. */
   readonly hungMs?: number;
-  /** Called after a watch was refused for an invalid auth token, before the stream is re-made. */
-  readonly refreshAuth?: () => Promise<void>;
-  /** Members seen hung or unreachable, shared with the backend's other streams. */
-  readonly suspects?: Suspects;
 }
 
-type Stream = DuplexStream<IWatchRequest, IWatchResponse>;
+/** What the backend gives the hub besides its options. */
+export interface WatchHubContext {
+  readonly members: Members;
+  /** Faults of the stream as a whole, once each: for `errors$`. */
+  readonly fault: (error: NamingError) => void;
+  /** Called after a watch was refused for an invalid auth token, before the stream is re-made. */
+  readonly refreshAuth?: () => Promise<void>;
+}
 
 interface Entry {
-  readonly id: number;
   readonly prefix: string;
   /** The last revision delivered: the watch (re)starts after it. */
   after: Revision;
   readonly handlers: WatchHandlers;
+  /** The id the server gave this watch on the current stream, once it answered the create. */
+  serverId: string | undefined;
 }
-
-const rangeEnd = (prefix: Buffer): Buffer => {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-};
 
 const next = (revision: Revision): string => (BigInt(revision) + 1n).toString();
 
 /**
  * One etcd watch stream shared by every watch of a backend, written here rather than taken from
- * the `etcd3` client's Watcher because of that client's traps (ETCD3-NOTES):
+ * the `etcd3` client's Watcher because of that client's traps (ETCD3-NOTES), and run by a
+ * {@link StreamEngine} (reconnect with backoff, hung-member detection, one fault per outage):
  *
  * - it tracks the last mod revision it delivered per watch and re-creates every watch from the
  *   revision after it on each reconnect, so a break in the middle of a large catch-up (sent in
- *   batches whose header revision is the current one) loses nothing (trap 1);
+ *   batches whose header revision is the current one) loses nothing (trap 1); the explicit start
+ *   revision is also what lets etcd's gRPC proxy merge the watches of many processes into one;
  * - it sees the `compact_revision` of a cancelled watch and says "compacted", so the caller
  *   re-reads the set (trap 2);
- * - a refused create ends that watch only; the watches are numbered by us (etcd 3.4's watch_id),
- *   so nothing waits in a queue behind a refusal (trap 3); a refusal for an expired token gets
- *   the token refreshed and the stream re-made (trap 8);
- * - when the last watch goes, the stream is ended by half-closing it first, which the client's
- *   circuit breaker does not count as a host failure (trap 4);
- * - it probes the stream with progress requests and re-makes a stream that stays silent, so a
- *   hung (SIGSTOPped) member is noticed without relying on gRPC keep-alive settings;
- * - it reconnects quickly (100 ms, capped at 1 s) instead of the client's slow default (trap 7).
+ * - it sends one create at a time and takes the watch id from the server's answer: etcd's gRPC
+ *   proxy ignores a client-chosen watch_id and numbers watches itself (from 0), so the answer is
+ *   the only id that works everywhere; a refused create (watch_id -1) answers the create in
+ *   flight, ends that watch only, and nothing waits behind it (trap 3); a refusal for an expired
+ *   token gets the token refreshed and the stream re-made (trap 8);
+ * - it probes the stream with progress requests; a stream whose probes go unanswered is re-made,
+ *   unless it never answered one (the gRPC proxy ignores them) and its member answers a read;
+ * - "hasleader": etcd ends the stream when its member loses the raft leader, as Go's
+ *   clientv3.WithRequireLeader asks, so a member cut off from quorum does not keep a silent watch.
  */
 export class WatchHub {
-  private stream: Stream | undefined;
-  /** The member the stream runs to. */
-  private host: string | undefined;
-  private readonly suspects: Suspects;
-  private connecting = false;
-  private readonly entries = new Map<number, Entry>();
-  private nextId = 1;
-  /** Creates sent and not yet answered, oldest first: etcd answers them in order. */
-  private pendingCreates: number[] = [];
-  private attempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private probeTimer: ReturnType<typeof setInterval> | undefined;
-  private lastHeard = 0;
-  private closed = false;
+  private readonly entries = new Set<Entry>();
+  private readonly byServerId = new Map<string, Entry>();
+  /** Watches to create on the current stream, in order; `creating` awaits its answer. */
+  private queue: Entry[] = [];
+  private creating: Entry | undefined;
+  /** Whether the current stream ever answered a progress request. */
+  private answersProgress = false;
+  private readonly engine: StreamEngine<IWatchRequest, IWatchResponse>;
 
-  constructor(
-    private readonly client: Etcd3,
-    private readonly options: WatchHubOptions = {},
-  ) {
-    this.suspects = options.suspects ?? new Suspects();
+  constructor(context: WatchHubContext, options: WatchHubOptions = {}) {
+    const { members } = context;
+    const probeMs = options.probeMs ?? 2_000;
+    const reconnect: BackoffOptions = options.reconnectMs
+      ? { initialMs: options.reconnectMs.initial, maxMs: options.reconnectMs.max }
+      : {};
+    this.engine = new StreamEngine<IWatchRequest, IWatchResponse>({
+      name: "watch stream",
+      open: () =>
+        members.openStream({
+          service: "Watch",
+          method: "watch",
+          metadata: { hasleader: "true" },
+          fallback: () => members.client.watchClient.watch(),
+        }),
+      wanted: () => this.entries.size > 0,
+      opened: () => this.opened(),
+      data: (res) => this.onResponse(res),
+      fault: context.fault,
+      suspect: (host) => members.suspect(host),
+      backoff: reconnect,
+      tickMs: probeMs,
+      silentMs: () => options.hungMs ?? 6_000,
+      tick: () => this.engine.send({ progress_request: {} }),
+      confirm: (host) => {
+        const any = this.entries.values().next().value;
+        if (this.answersProgress || any === undefined) return Promise.resolve(false);
+        return members.answers(host, any.prefix, probeMs);
+      },
+      beforeReconnect: async (error) => {
+        // A stream refused for an expired token would be re-made with the same token.
+        if (/auth token/i.test(error.message)) await context.refreshAuth?.();
+      },
+    });
   }
 
   /** How many watches are open on the hub. */
@@ -98,119 +124,131 @@ export class WatchHub {
     return this.entries.size;
   }
 
+  /** Where the shared stream is in its life. */
+  get state(): string {
+    return this.engine.state;
+  }
+
   /** Watches every key under `prefix` after revision `after`. Returns the cancel function. */
   open(prefix: string, after: Revision, handlers: WatchHandlers): () => void {
-    const entry: Entry = { id: this.nextId++, prefix, after, handlers };
-    this.entries.set(entry.id, entry);
-    if (this.stream !== undefined) this.create(this.stream, entry);
-    else this.connect();
+    const entry: Entry = { prefix, after, handlers, serverId: undefined };
+    this.entries.add(entry);
+    this.queue.push(entry);
+    if (this.engine.state === "open") this.createNext();
+    else this.engine.want();
     return () => this.cancel(entry);
   }
 
   /** Ends the stream and every watch, for good. */
   close(): void {
-    this.closed = true;
     this.entries.clear();
-    this.teardown();
+    this.reset();
+    this.engine.close();
   }
 
-  private connect(): void {
-    if (this.connecting || this.stream !== undefined || this.closed || this.entries.size === 0) return;
-    this.connecting = true;
-    // "hasleader": etcd ends the stream when its member loses the raft leader, as Go's
-    // clientv3.WithRequireLeader asks. Without it, a member cut off from quorum keeps the stream
-    // open and answers progress requests itself: the watch would go silent with nothing said.
-    openStream<Stream>(
-      this.client,
-      {
-        service: "Watch",
-        method: "watch",
-        metadata: { hasleader: "true" },
-        fallback: () => this.client.watchClient.watch(),
-      },
-      this.suspects,
-    ).then(
-      ({ stream, host }) => {
-        this.connecting = false;
-        if (this.closed || this.entries.size === 0) {
-          quietlyClose(stream);
-          return;
-        }
-        this.stream = stream;
-        this.host = host;
-        this.lastHeard = Date.now();
-        stream
-          .on("data", (res: IWatchResponse) => this.onResponse(stream, res))
-          .on("error", (err: Error) => this.onBroken(stream, err))
-          .on("end", () => this.onBroken(stream, new Error("watch stream ended")));
-        for (const entry of this.entries.values()) this.create(stream, entry);
-        this.startProbe(stream);
-      },
-      (err: unknown) => {
-        this.connecting = false;
-        this.onBroken(undefined, err);
-      },
-    );
+  private reset(): void {
+    this.byServerId.clear();
+    this.queue = [];
+    this.creating = undefined;
+    for (const entry of this.entries) entry.serverId = undefined;
   }
 
-  private create(stream: Stream, entry: Entry): void {
+  private opened(): void {
+    this.reset();
+    this.answersProgress = false;
+    this.queue = [...this.entries];
+    this.createNext();
+  }
+
+  private createNext(): void {
+    if (this.creating !== undefined) return;
+    const entry = this.queue.shift();
+    if (entry === undefined) return;
     const key = Buffer.from(entry.prefix);
-    this.pendingCreates.push(entry.id);
-    quietlyWrite(stream, {
-      create_request: {
-        key,
-        range_end: rangeEnd(key),
-        start_revision: next(entry.after),
-        watch_id: entry.id,
-      },
+    this.creating = entry;
+    this.engine.send({
+      create_request: { key, range_end: prefixEnd(key), start_revision: next(entry.after) },
     });
   }
 
   private cancel(entry: Entry): void {
-    if (!this.entries.delete(entry.id)) return;
-    const stream = this.stream;
-    if (stream === undefined) return;
+    if (!this.entries.delete(entry)) return;
+    this.queue = this.queue.filter((e) => e !== entry);
     if (this.entries.size === 0) {
-      // Nothing left to watch: end the stream rather than leave one idle. Half-closing first keeps
-      // the client from counting the cancel as a host failure (trap 4).
-      this.teardown();
+      // Nothing left to watch: end the stream rather than leave one idle (half-closed first, so
+      // that the client's circuit breaker does not count it: trap 4).
+      this.reset();
+      this.engine.release();
       return;
     }
-    quietlyWrite(stream, { cancel_request: { watch_id: entry.id } });
+    // A watch still being created is cancelled when its answer comes.
+    if (entry.serverId !== undefined) this.cancelOnServer(entry.serverId);
   }
 
-  private onResponse(stream: Stream, res: IWatchResponse): void {
-    if (stream !== this.stream) return;
-    this.lastHeard = Date.now();
-    this.attempt = 0;
-    let id = Number(res.watch_id);
+  private cancelOnServer(serverId: string): void {
+    this.byServerId.delete(serverId);
+    this.engine.send({ cancel_request: { watch_id: serverId } }, false);
+  }
+
+  private onResponse(res: IWatchResponse): void {
+    const id = String(res.watch_id);
     if (res.created) {
-      // A refused create (permission denied, expired token) is answered with watch_id -1, not
-      // with ours: it belongs to the oldest create still waiting for its answer.
-      if (id === -1) id = this.pendingCreates.shift() ?? -1;
-      else this.pendingCreates = this.pendingCreates.filter((p) => p !== id);
-    }
-    const entry = this.entries.get(id);
-    if (entry === undefined) return; // a progress answer (watch_id -1), or a watch we cancelled
-    if (res.canceled) {
-      this.entries.delete(entry.id);
-      if (res.compact_revision !== undefined && res.compact_revision !== "0") {
-        entry.handlers.compacted();
-      } else if (/auth token/i.test(res.cancel_reason)) {
-        // The token expired; unary calls re-authenticate, a stream keeps its old one (trap 8).
-        entry.handlers.failed(
-          backendError("watch", new Error(`watch of ${entry.prefix} refused: ${res.cancel_reason}`)),
-        );
-        this.refreshAndReconnect(stream);
-      } else {
-        entry.handlers.failed(
-          etcdError("watch")(
-            new Error(`watch of ${entry.prefix} refused by etcd: ${res.cancel_reason || "no reason given"}`),
-          ),
-        );
-      }
+      const entry = this.creating;
+      this.creating = undefined;
+      if (entry !== undefined) this.created(entry, id, res);
+      this.createNext();
       return;
     }
+    const entry = this.byServerId.get(id);
+    if (entry === undefined) {
+      // watch_id -1 without `created`: the answer to a progress request.
+      if (id === "-1") this.answersProgress = true;
+      return;
+    }
+    if (res.canceled) {
+      this.ended(entry, id, res);
+      return;
+    }
+    this.deliver(entry, res);
+  }
+
+  private created(entry: Entry, id: string, res: IWatchResponse): void {
+    if (res.canceled) {
+      this.ended(entry, id, res);
+      return;
+    }
+    if (!this.entries.has(entry)) {
+      this.cancelOnServer(id); // cancelled while its create was in flight
+      return;
+    }
+    entry.serverId = id;
+    this.byServerId.set(id, entry);
+  }
+
+  /** etcd (or the proxy) cancelled the watch: compacted, or refused. */
+  private ended(entry: Entry, id: string, res: IWatchResponse): void {
+    const wanted = this.entries.delete(entry);
+    // The gRPC proxy keeps a compacted watcher of ours registered: cancel it (a no-op on etcd).
+    if (id !== "-1") this.cancelOnServer(id);
+    if (!wanted) return;
+    if (res.compact_revision !== undefined && res.compact_revision !== "0") {
+      entry.handlers.compacted();
+    } else if (/auth token/i.test(res.cancel_reason)) {
+      // The token expired; unary calls re-authenticate, a stream keeps its old one (trap 8).
+      const reason = new Error(`watch of ${entry.prefix} refused: ${res.cancel_reason}`);
+      entry.handlers.failed(backendError("watch", reason));
+      this.engine.fail(reason);
+    } else {
+      entry.handlers.failed(
+        etcdError("watch")(
+          new Error(`watch of ${entry.prefix} refused by etcd: ${res.cancel_reason || "no reason given"}`),
+        ),
+      );
+    }
+    if (this.entries.size === 0) this.engine.release();
+  }
+
+  private deliver(entry: Entry, res: IWatchResponse): void {
     if (res.events.length === 0) return;
     const changes: KeyChange[] = [];
     let revision = entry.after;
@@ -229,72 +267,5 @@ export class WatchHub {
     if (changes.length === 0) return;
     entry.after = revision;
     entry.handlers.batch(revision, changes);
-  }
-
-  private onBroken(stream: Stream | undefined, err: unknown): void {
-    if (stream !== undefined && stream !== this.stream) return;
-    this.suspects.mark(this.host);
-    this.teardown();
-    if (this.closed || this.entries.size === 0) return;
-    const error = etcdError("watch stream")(err);
-    for (const entry of [...this.entries.values()]) entry.handlers.fault(error);
-    // A stream refused for an expired token would be re-made with the same token: refresh it first.
-    if (/auth token/i.test(error.message)) this.refreshThenReconnect();
-    else this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.reconnectTimer !== undefined || this.closed) return;
-    const { initial, max } = this.options.reconnectMs ?? { initial: 100, max: 1_000 };
-    const ceiling = Math.min(max, initial * 2 ** Math.min(20, this.attempt++));
-    const delay = ceiling / 2 + (Math.random() * ceiling) / 2;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect();
-    }, delay);
-    // Not unref'd: an open watch keeps the process alive while etcd is away, as its stream does
-    // while etcd is up. A process that only watches must not exit because etcd died.
-  }
-
-  private refreshAndReconnect(stream: Stream): void {
-    if (stream !== this.stream) return;
-    this.teardown();
-    this.refreshThenReconnect();
-  }
-
-  private refreshThenReconnect(): void {
-    const refresh = this.options.refreshAuth?.() ?? Promise.resolve();
-    refresh.catch(() => undefined).finally(() => this.scheduleReconnect());
-  }
-
-  private startProbe(stream: Stream): void {
-    const probeMs = this.options.probeMs ?? 2_000;
-    const hungMs = this.options.hungMs ?? 6_000;
-    this.probeTimer = setInterval(() => {
-      if (stream !== this.stream) return;
-      if (Date.now() - this.lastHeard > hungMs) {
-        this.onBroken(
-          stream,
-          new Error(`watch stream silent for over ${hungMs} ms: etcd member hung or unreachable`),
-        );
-        return;
-      }
-      quietlyWrite(stream, { progress_request: {} });
-    }, probeMs);
-  }
-
-  /** Drops the current stream, if any, without letting the client count it as a failure. */
-  private teardown(): void {
-    this.pendingCreates = [];
-    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
-    if (this.reconnectTimer !== undefined && this.closed) {
-      clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = undefined;
-    }
-    const stream = this.stream;
-    this.stream = undefined;
-    this.host = undefined;
-    if (stream !== undefined) quietlyClose(stream);
   }
 }

@@ -1,0 +1,228 @@
+import {
+  castGrpcError,
+  EtcdInvalidAuthTokenError,
+  GRPCUnavailableError,
+  isRecoverableError,
+  type Etcd3,
+} from "etcd3";
+import { withDeadline } from "./etcd-errors.js";
+import type { DuplexStream } from "./streams.js";
+
+// What we use of the `etcd3` client's internals (1.1.x): its hosts, each with one gRPC channel per
+// service, and its authenticator. The client's own calls go through its fault policy (retries,
+// a per-host circuit breaker that stays open 5 s by default); ours go to the members directly.
+interface MetadataLike {
+  clone(): MetadataLike;
+  set(key: string, value: string): void;
+}
+type Callback<Res> = (err: Error | null, res: Res) => void;
+type ServiceClient = Record<
+  string,
+  (...args: [unknown, MetadataLike, { deadline?: Date }, Callback<unknown>?]) => unknown
+>;
+interface HostLike {
+  readonly host: string;
+  getServiceClient(service: string): ServiceClient;
+  resetAllServices(): void;
+}
+interface PoolLike {
+  readonly hosts: readonly HostLike[];
+  readonly authenticator: { getMetadata(): Promise<MetadataLike>; invalidateMetadata(): void };
+}
+
+const poolOf = (client: Etcd3): PoolLike | undefined => {
+  const pool = (client as unknown as { pool?: Partial<PoolLike> }).pool;
+  return Array.isArray(pool?.hosts) && typeof pool.authenticator?.getMetadata === "function"
+    ? (pool as PoolLike)
+    : undefined;
+};
+
+/** A stream and the etcd member (host:port) it runs to. */
+export interface Opened<S> {
+  readonly stream: S;
+  readonly host: string | undefined;
+}
+
+/** How to open a stream: the service, the method, extra metadata, and the public way as a fallback. */
+export interface StreamSpec<S> {
+  readonly service: "Watch" | "Lease";
+  /** The gRPC method on the service client: "watch", "leaseKeepAlive". */
+  readonly method: string;
+  /** Extra metadata for the stream, e.g. "hasleader". */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** The public way to open it, for a client without the pool we expect. */
+  readonly fallback: () => Promise<S>;
+}
+
+/** A unary call: the service, the method, the request; the public way as a fallback. */
+export interface UnarySpec<Res> {
+  readonly service: "KV" | "Lease";
+  readonly method: string;
+  readonly request: object;
+  readonly fallback: (options: { deadline: Date }) => Promise<Res>;
+}
+
+/** How long a member stays suspect after it failed a call or a stream (default). */
+const SUSPECT_MS = 5_000;
+
+/**
+ * The members of the etcd cluster a client knows, with the ones recently seen hung or
+ * unreachable ("suspects"), so that every call and stream of rxnaming goes to a healthy member
+ * first.
+ *
+ * rxnaming's calls go to the members directly, not through the client's fault policy: with the
+ * `etcd3` defaults, a host's circuit breaker opens after three failures and stays open 5 s, so a
+ * lease lost in a partition came back 4.8 s after the network did. Here a failed member is only
+ * put last in line for a few seconds, and its connection is re-made (as the client does), so the
+ * first call after the network returns goes through. A client whose pool is not the one we know
+ * is used through its public API.
+ */
+export class Members {
+  private readonly until = new Map<string, number>();
+  private readonly pool: PoolLike | undefined;
+  private cursor = 0;
+
+  constructor(
+    /** The client whose members these are. */
+    readonly client: Etcd3,
+  ) {
+    this.pool = poolOf(client);
+  }
+
+  /** Puts `host` last in line for `forMs`. Without another member to go to, it changes nothing. */
+  suspect(host: string | undefined, forMs = SUSPECT_MS): void {
+    if (host !== undefined) this.until.set(host, Date.now() + forMs);
+  }
+
+  /** Whether `host` was seen hung or unreachable lately. */
+  isSuspect(host: string | undefined): boolean {
+    if (host === undefined) return false;
+    const until = this.until.get(host);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.until.delete(host);
+    return false;
+  }
+
+  /**
+   * The members in the order to try them: healthy ones first (taking turns), then suspects, the
+   * one whose suspicion ends first first. Picking before opening means a stream is never opened
+   * to a suspect only to be cancelled, and a lone member is simply used.
+   */
+  private order(): HostLike[] {
+    const hosts = this.pool?.hosts ?? [];
+    const n = hosts.length;
+    const start = this.cursor++ % Math.max(1, n);
+    const rotated = [...hosts.slice(start), ...hosts.slice(0, start)];
+    const healthy = rotated.filter((h) => !this.isSuspect(h.host));
+    const suspects = rotated
+      .filter((h) => this.isSuspect(h.host))
+      .sort((a, b) => (this.until.get(a.host) ?? 0) - (this.until.get(b.host) ?? 0));
+    return [...healthy, ...suspects];
+  }
+
+  /**
+   * A member failed a call or a stream: suspect it, and when it could not be reached re-make its
+   * connection, as the client does (a gRPC channel left alone retries with a backoff of up to 2
+   * minutes). A deadline alone does not: the channel may carry healthy streams.
+   */
+  failed(host: HostLike, error: Error): void {
+    if (error instanceof GRPCUnavailableError) host.resetAllServices();
+    this.suspect(host.host);
+  }
+
+  /** Opens a stream to the first member in line, with extra metadata the public API cannot add. */
+  async openStream<S extends DuplexStream<unknown, unknown>>(spec: StreamSpec<S>): Promise<Opened<S>> {
+    const pool = this.pool;
+    const host = this.order()[0];
+    if (pool === undefined || host === undefined) return { stream: await spec.fallback(), host: undefined };
+    const md = (await pool.authenticator.getMetadata()).clone();
+    for (const [k, v] of Object.entries(spec.metadata ?? {})) md.set(k, v);
+    const service = host.getServiceClient(spec.service);
+    const open = service[spec.method] as unknown as (md: MetadataLike, options: object) => S;
+    const stream = open.call(service, md, {});
+    stream.on("error", (err: Error) => {
+      // An error while we still write is the member's or the network's: we ended it otherwise.
+      if (stream.writable === true) this.failed(host, castGrpcError(err));
+    });
+    return { stream, host: host.host };
+  }
+
+  /**
+   * A unary call with a deadline: to the members in line, moving to the next on a network or
+   * server error (each try gets an even share of the time left), re-authenticating once on an
+   * expired token. Rejects with the first member's error when none answered, and by the deadline
+   * whatever happens (fetching an auth token included).
+   */
+  unary<Res>(spec: UnarySpec<Res>, deadlineMs: number): Promise<Res> {
+    return withDeadline(spec.method, deadlineMs, this.tryMembers(spec, deadlineMs));
+  }
+
+  private async tryMembers<Res>(spec: UnarySpec<Res>, deadlineMs: number): Promise<Res> {
+    const pool = this.pool;
+    const end = Date.now() + deadlineMs;
+    if (pool === undefined) return spec.fallback({ deadline: new Date(end) });
+    const hosts = this.order();
+    let first: Error | undefined;
+    let reauthenticated = false;
+    for (let i = 0; i < hosts.length; i++) {
+      const host = hosts[i]!;
+      const left = end - Date.now();
+      if (left <= 0) break;
+      const tryMs = left / (hosts.length - i);
+      try {
+        return await this.call<Res>(pool, host, spec, new Date(Date.now() + tryMs));
+      } catch (e) {
+        const error = castGrpcError(e instanceof Error ? e : new Error(String(e)));
+        if (error instanceof EtcdInvalidAuthTokenError && !reauthenticated) {
+          reauthenticated = true;
+          pool.authenticator.invalidateMetadata();
+          i--;
+          continue;
+        }
+        if (!isRecoverableError(error)) throw error;
+        this.failed(host, error);
+        first ??= error;
+      }
+    }
+    throw first ?? new Error(`${spec.method}: no etcd member answered within ${deadlineMs} ms`);
+  }
+
+  /**
+   * Whether the member `host` answers a cheap read (a serializable count of `key`) within
+   * `deadlineMs`: tells a hung member from one that is only quiet on a stream.
+   */
+  async answers(host: string | undefined, key: string, deadlineMs: number): Promise<boolean> {
+    const target = this.pool?.hosts.find((h) => h.host === host);
+    if (this.pool === undefined || target === undefined) return false;
+    const k = Buffer.from(key);
+    const request = { key: k, count_only: true, serializable: true, limit: 1 };
+    const spec: UnarySpec<unknown> = {
+      service: "KV",
+      method: "range",
+      request,
+      fallback: () => Promise.reject(),
+    };
+    // Any answer will do, a refusal (permission denied, say) included: the member is alive.
+    return this.call(this.pool, target, spec, new Date(Date.now() + deadlineMs)).then(
+      () => true,
+      (e: unknown) => !isRecoverableError(castGrpcError(e instanceof Error ? e : new Error(String(e)))),
+    );
+  }
+
+  private async call<Res>(
+    pool: PoolLike,
+    host: HostLike,
+    spec: UnarySpec<Res>,
+    deadline: Date,
+  ): Promise<Res> {
+    const metadata = await pool.authenticator.getMetadata();
+    const service = host.getServiceClient(spec.service);
+    return new Promise<Res>((resolve, reject) => {
+      service[spec.method]!.call(service, spec.request, metadata, { deadline }, (err, res) => {
+        if (err !== null) reject(err);
+        else resolve(res as Res);
+      });
+    });
+  }
+}

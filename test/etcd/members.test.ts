@@ -1,0 +1,80 @@
+// Issue 8: how rxnaming picks members, with a stand-in for the etcd3 client's pool (no etcd needed).
+// A lone member that is suspect is simply used, with one stream, not a burst of opened-and-cancelled
+// ones; with three members, calls and streams go to the healthy ones first.
+import { EventEmitter } from "node:events";
+import type { Etcd3 } from "etcd3";
+import { describe, expect, it } from "vitest";
+import { Members } from "../../src/backends/etcd/members.js";
+
+class FakeStream extends EventEmitter {
+  writable = true;
+  write(): boolean {
+    return true;
+  }
+  end(): void {
+    this.writable = false;
+  }
+  cancel(): void {
+    this.writable = false;
+  }
+}
+
+const fakeClient = (names: string[]) => {
+  const opened: string[] = [];
+  const called: string[] = [];
+  const metadata = { clone: () => metadata, set: () => undefined };
+  const hosts = names.map((host) => ({
+    host,
+    resetAllServices: () => undefined,
+    getServiceClient: () => ({
+      watch: () => {
+        opened.push(host);
+        return new FakeStream();
+      },
+      range: (_req: unknown, _md: unknown, _opts: unknown, cb: (err: Error | null, res: unknown) => void) => {
+        called.push(host);
+        cb(null, { host });
+      },
+    }),
+  }));
+  const client = {
+    pool: {
+      hosts,
+      authenticator: { getMetadata: async () => metadata, invalidateMetadata: () => undefined },
+    },
+  };
+  return { client: client as unknown as Etcd3, opened, called };
+};
+
+const watchSpec = {
+  service: "Watch" as const,
+  method: "watch",
+  fallback: () => Promise.reject(new Error("no")),
+};
+
+describe("Members", () => {
+  it("opens one stream to a lone member even while it is suspect", async () => {
+    const { client, opened } = fakeClient(["m1:2379"]);
+    const members = new Members(client);
+    members.suspect("m1:2379");
+    const { host } = await members.openStream(watchSpec);
+    expect(host).toBe("m1:2379");
+    expect(opened).toEqual(["m1:2379"]);
+  });
+
+  it("sends streams and calls to healthy members first, taking turns among them", async () => {
+    const { client, opened, called } = fakeClient(["m1", "m2", "m3"]);
+    const members = new Members(client);
+    members.suspect("m2");
+    for (let i = 0; i < 6; i++) await members.openStream(watchSpec);
+    for (let i = 0; i < 6; i++)
+      await members.unary(
+        { service: "KV", method: "range", request: {}, fallback: () => Promise.reject() },
+        1_000,
+      );
+    expect(opened).not.toContain("m2");
+    expect(called).not.toContain("m2");
+    expect(new Set(opened)).toEqual(new Set(["m1", "m3"]));
+    expect(new Set(called)).toEqual(new Set(["m1", "m3"]));
+  });
+});

@@ -1,0 +1,98 @@
+// Issue 8, "One stream engine": what the old hand-written stream lifecycles got wrong, each seen
+// against a real etcd behind a TCP proxy that breaks the connection.
+import { afterEach, describe, expect, it } from "vitest";
+import { startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
+import {
+  ErrorLog,
+  EtcdWorld,
+  freshApp,
+  inst,
+  openStreams,
+  putInstance,
+  Recorder,
+  RegistrationLog,
+} from "./support.js";
+
+useHarnessCleanup();
+
+const startedWatchStreams = async (member: { metrics(): Promise<Map<string, number>> }): Promise<number> => {
+  let sum = 0;
+  for (const [key, value] of await member.metrics())
+    if (key.startsWith("grpc_server_started_total{") && key.includes('grpc_method="Watch"')) sum += value;
+  return sum;
+};
+
+describe("the shared streams", () => {
+  let world: EtcdWorld | undefined;
+  afterEach(async () => {
+    await world?.dispose();
+    world = undefined;
+  });
+
+  it("a break of the watch stream is reported once on errors$, however many apps ride on it", async () => {
+    const etcd = await startEtcd();
+    const proxy = await startProxy(etcd);
+    world = new EtcdWorld(() => etcd.clientOptions());
+    const naming = world.naming({}, world.client({ hosts: [proxy.endpoint] }));
+    const errors = new ErrorLog(naming);
+    const apps = Array.from({ length: 5 }, () => freshApp("once"));
+    const recorders = apps.map((app) => new Recorder(naming.build(app).instances$));
+    for (const r of recorders) await r.until(() => true);
+    const cutAt = Date.now();
+    proxy.cut({ mode: "reset" });
+    await errors.first(cutAt, (e) => /watch stream/.test(e.message), 5_000, "the break reported");
+    await new Promise((r) => setTimeout(r, 1_500)); // several reconnect attempts while cut
+    proxy.restore();
+    await putInstance(world.admin, apps[0]!, "h1", "v1");
+    await recorders[0]!.until((h) => h.includes("h1"), 5_000, "the watch back");
+    const reports = errors.since(cutAt).filter((e) => /watch stream/.test(e.message));
+    expect(reports.map((e) => e.message)).toHaveLength(1);
+  });
+
+  it("a keep-alive stream failure reaches errors$ even when no lease is lost", async () => {
+    const etcd = await startEtcd();
+    const proxy = await startProxy(etcd);
+    world = new EtcdWorld(() => etcd.clientOptions());
+    const naming = world.naming({ ttlSeconds: 6 }, world.client({ hosts: [proxy.endpoint] }));
+    const errors = new ErrorLog(naming);
+    const app = freshApp("ka-fault");
+    const { events, sub } = new RegistrationLog(naming.register(inst(app, "h1")));
+    try {
+      await waitFor(() => events.some((e) => e.type === "registered"), { message: "registered" });
+      const cutAt = Date.now();
+      proxy.cut({ mode: "reset" });
+      await errors.first(
+        cutAt,
+        (e) => /keep-alive stream/.test(e.message),
+        5_000,
+        "keep-alive fault on errors$",
+      );
+      proxy.restore();
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(events.map((e) => e.type)).toEqual(["registered"]);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it("a single-host client re-makes a broken watch with one stream, not a burst of opened-and-cancelled ones", async () => {
+    const etcd = await startEtcd();
+    const proxy = await startProxy(etcd);
+    world = new EtcdWorld(() => etcd.clientOptions());
+    const naming = world.naming({}, world.client({ hosts: [proxy.endpoint] }));
+    const app = freshApp("single");
+    const recorder = new Recorder(naming.build(app).instances$);
+    await recorder.until(() => true);
+    await waitFor(async () => (await openStreams(etcd, "Watch")) === 1, { message: "one watch stream" });
+    const before = await startedWatchStreams(etcd);
+    proxy.cut({ mode: "reset" });
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.restore();
+    await putInstance(world.admin, app, "h1", "v1");
+    await recorder.until((h) => h.includes("h1"), 5_000, "the watch back");
+    await new Promise((r) => setTimeout(r, 500));
+    // The member saw exactly one new watch stream: the one that carries the watch again.
+    expect((await startedWatchStreams(etcd)) - before).toBe(1);
+    expect(await openStreams(etcd, "Watch")).toBe(1);
+  });
+});
