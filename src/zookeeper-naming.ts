@@ -18,6 +18,11 @@ export interface ZooKeeperNamingOptions {
   readonly sessionTimeoutMs?: number;
   /** How long an app's watch outlives its last subscriber, in ms. Default 5,000. */
   readonly lingerMs?: number;
+  /**
+   * How long `fetch()` waits for an app's first set before it gives up with a `Backend` error, in
+   * ms. Default 10,000.
+   */
+  readonly fetchTimeoutMs?: number;
   /** The deadline of each ZooKeeper call, in ms. Default 5,000. */
   readonly requestTimeoutMs?: number;
   /** Backoff of watch and registration retries. Default 100 ms doubling to 1 s, jittered. */
@@ -65,6 +70,7 @@ export const zookeeperNaming = (options: ZooKeeperNamingOptions): Naming => {
     {
       pipeline: buildOptions,
       ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
+      ...(options.fetchTimeoutMs !== undefined && { fetchTimeoutMs: options.fetchTimeoutMs }),
       ...(options.backoff && { backoff: options.backoff }),
     },
   );

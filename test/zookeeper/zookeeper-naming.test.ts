@@ -212,6 +212,17 @@ describe("zookeeperNaming", () => {
     consumer.unsubscribe();
   });
 
+  it("with no server to reach: fetch() gives a Backend error at its deadline, and close() is prompt", async () => {
+    const naming = zookeeperNaming({ servers: "127.0.0.1:1", fetchTimeoutMs: 500, lingerMs: 0 });
+    const started = Date.now();
+    const fetched = await naming.build(freshApp("nowhere")).fetch()();
+    expect(fetched).toMatchObject({ _tag: "Left", left: { _tag: "Backend" } });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const closing = Date.now();
+    await naming.close();
+    expect(Date.now() - closing).toBeLessThan(1_000);
+  });
+
   it("rejects bad options and appids the layout cannot hold with NamingErrors", async () => {
     expect(() => zookeeperNaming({ servers: "" })).toThrow(
       expect.objectContaining({ _tag: "InvalidOption", field: "servers" }),
