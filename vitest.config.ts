@@ -17,6 +17,7 @@ export default defineConfig({
             "test/harness-selftest/**",
             "test/cli/**",
             "test/**/*.etcd.test.ts",
+            "test/zookeeper/**",
           ],
           // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
           testTimeout: 30_000,
@@ -45,6 +46,16 @@ export default defineConfig({
           include: ["test/faults/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "zookeeper",
+          benchmark: { include: [] },
+          include: ["test/zookeeper/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -42,6 +42,7 @@ export { etcdNaming, type EtcdNamingOptions } from "./etcd-naming.js";
 export { etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
 export { layoutNamed, layoutNames, type LayoutName } from "./backends/layouts/index.js";
 export type { KeyLayout, KeyMisfit } from "./port/layout.js";
+export { zookeeperNaming, type ZooKeeperNamingOptions } from "./zookeeper-naming.js";
 
 // Instance-set operators and balancers.
 export * from "./operators/index.js";

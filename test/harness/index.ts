@@ -22,3 +22,11 @@ export { useCluster, useEtcd, useHarnessCleanup } from "./vitest.js";
 export { sleep, waitFor, type WaitForOptions } from "./wait-for.js";
 export { GrpcProxy, startGrpcProxy } from "./grpc-proxy.js";
 export { buildRxnaming, spawnWatcher, WatcherProcess } from "./naming-process.js";
+export {
+  fourLetterWord,
+  startZooKeeper,
+  startZooKeeperEnsemble,
+  ZooKeeperEnsemble,
+  ZooKeeperProcess,
+  zookeeperJar,
+} from "./zookeeper-process.js";

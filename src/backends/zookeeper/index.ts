@@ -1,0 +1,1 @@
+export { zookeeperBackend, type ZooKeeperBackendOptions } from "./zookeeper-backend.js";
