@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   readonly key?: string;
   /** `name` or `name:password`; without the password it comes from ETCDCTL_PASSWORD or a prompt. */
   readonly user?: string;
+  /** ZooKeeper servers (`--zookeeper` or ZOOKEEPER_SERVERS): ZooKeeper instead of etcd. */
+  readonly zookeeper?: string;
   /** How long to wait for etcd to answer before giving up, in ms. */
   readonly dialTimeout: number;
 }
@@ -48,6 +50,14 @@ export const withConnectionOptions = (command: Command): Command =>
         .choices(layoutNames)
         .env("ETCD_LAYOUT")
         .default("kratos-v1"),
+    )
+    .addOption(
+      new Option(
+        "--zookeeper <servers>",
+        "use ZooKeeper instead of etcd: host:port[,host:port...][/chroot] (prefix: the root, default /kratos)",
+      )
+        .env("ZOOKEEPER_SERVERS")
+        .conflicts("endpoints"),
     )
     .addOption(new Option("--cacert <file>", "TLS: verify etcd's certificate with this CA bundle"))
     .addOption(new Option("--cert <file>", "TLS: client certificate"))

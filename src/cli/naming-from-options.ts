@@ -4,10 +4,11 @@ import {
   memoryNaming,
   MemoryLink,
   MemoryStore,
+  zookeeperNaming,
   type KeyLayout,
   type Naming,
 } from "../index.js";
-import { oneLine, usageError } from "./cli-error.js";
+import { CliError, oneLine, usageError } from "./cli-error.js";
 import type { ConnectionOptions } from "./connection-options.js";
 import { DEFAULT_ENDPOINT, etcdConnection, probeEtcd } from "./etcd-connection.js";
 import { explainEtcdError } from "./etcd-errors.js";
@@ -67,6 +68,7 @@ export const namingFromOptions = async (
   options: ConnectionOptions,
   use: NamingUse,
 ): Promise<NamingConnection> => {
+  if (options.zookeeper !== undefined) return zookeeperFromOptions(options.zookeeper, options, use);
   let layout: KeyLayout;
   try {
     layout = layoutNamed(options.layout, options.prefix);
@@ -147,6 +149,73 @@ export const namingFromOptions = async (
       // The namings first: they cancel their watches and revoke their leases over the client.
       await Promise.all(namings.map((n) => n.close()));
       client.close();
+    },
+  };
+};
+
+/**
+ * ZooKeeper (`--zookeeper`): Kratos v1's layout under the root (`--prefix`, default "/kratos"),
+ * sessions for leases. Each naming owns its client, so every peer is a naming of its own. There is
+ * no separate probe: a server that does not answer makes the command's first read fail at
+ * `--dial-timeout`, with the naming's own message.
+ */
+const zookeeperFromOptions = async (
+  servers: string,
+  options: ConnectionOptions,
+  use: NamingUse,
+): Promise<NamingConnection> => {
+  if (options.layout !== "kratos-v1") {
+    throw usageError(`--layout ${options.layout} is for etcd; ZooKeeper keeps Kratos v1's layout`);
+  }
+  const root = options.prefix ?? "/kratos";
+  let layout: KeyLayout;
+  try {
+    layout = layoutNamed("kratos-v1", root);
+  } catch (e) {
+    throw usageError(`--prefix "${root}" is not a ZooKeeper root: ${oneLine(e)}`);
+  }
+  const appProblem = layout.appIdProblem(use.appId);
+  if (appProblem !== undefined) throw usageError(`appid "${use.appId}" ${appProblem}`);
+  const namings: Naming[] = [];
+  const make = (): Naming => {
+    let naming: Naming;
+    try {
+      naming = zookeeperNaming({
+        servers,
+        root,
+        fetchTimeoutMs: options.dialTimeout,
+        ...(use.ttlSeconds !== undefined && { sessionTimeoutMs: use.ttlSeconds * 1_000 }),
+      });
+    } catch (e) {
+      throw usageError(`--zookeeper "${servers}": ${oneLine(e)}`);
+    }
+    namings.push(naming);
+    return naming;
+  };
+  const naming = make();
+  // What etcd's probe does: the app's first read within --dial-timeout, or a clear failure.
+  const first = await naming.build(use.appId).fetch()();
+  if (first._tag === "Left") {
+    await naming.close();
+    throw new CliError(
+      `ZooKeeper at ${servers} did not answer within ${options.dialTimeout} ms: is it running and reachable?`,
+      1,
+    );
+  }
+  return {
+    where: `ZooKeeper ${servers}`,
+    naming,
+    peer: () => ({
+      naming: make(),
+      leaseLoss: {
+        // A session cannot be taken away from outside without its password; the story says so.
+        how: () => "would lose its session: on ZooKeeper the demo leaves its session alone",
+        begin: async () => undefined,
+      },
+    }),
+    explain: oneLine,
+    close: async () => {
+      await Promise.all(namings.map((n) => n.close()));
     },
   };
 };
