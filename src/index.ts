@@ -21,6 +21,7 @@ export type { NamingErrorTag, NamingErrorDetails } from "./model/naming-error.js
 
 // Naming = Registry + Builder, and what it hands out.
 export type { Naming } from "./naming.js";
+export type { CoreNaming } from "./core/index.js";
 export type {
   Resolver,
   RegisterOptions,

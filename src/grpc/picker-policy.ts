@@ -7,7 +7,12 @@ import type {
 } from "@grpc/grpc-js";
 import { Subject, type OperatorFunction, type Subscription } from "rxjs";
 // Aliased: the balancers' Pick is being renamed (it shadows TypeScript's Pick<T, K>).
-import { emptyPicker, type Picked as BalancerPick, type Picker, type PickRequest } from "../balancers/index.js";
+import {
+  emptyPicker,
+  type Picked as BalancerPick,
+  type Picker,
+  type PickRequest,
+} from "../balancers/index.js";
 import { NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
