@@ -13,6 +13,7 @@ export const CHECKS = [
   "heap flat",
   "fds flat",
   "deregistered on close",
+  "leases lost only by etcd",
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 

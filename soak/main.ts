@@ -184,6 +184,15 @@ const main = async (): Promise<number> => {
     if (flat.problems.length > 0) throw new Failed(flat.problems);
     pass("heap flat", judgedLives);
     pass("fds flat", judgedLives);
+    const unexplained = losses(workers, faults, ttlMs).filter((l) => !EXPECTED.has(l.cause));
+    if (unexplained.length > 0)
+      throw new Failed(
+        unexplained.map((l) => ({
+          check: "leases lost only by etcd",
+          message: `worker ${l.event.worker} ${l.event.app}/${l.event.host} lost its lease at +${((l.event.at - startedAt) / 1000).toFixed(1)}s: ${l.cause}`,
+        })),
+      );
+    pass("leases lost only by etcd");
 
     // Closing deregisters: every key and every lease gone at once, not after the TTL.
     const closeMs = await Promise.all(workers.map((w) => w.stop()));
@@ -232,6 +241,7 @@ const main = async (): Promise<number> => {
         samples: [...samples.values()],
         failures,
         infrastructureError,
+        excessPings: workers.reduce((n, w) => n + w.excessPings, 0),
       }),
     );
     killAllWorkers();

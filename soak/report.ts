@@ -17,6 +17,8 @@ export interface RunSummary {
   readonly samples: readonly Samples[];
   readonly failures: readonly Problem[];
   readonly infrastructureError: string | undefined;
+  /** grpc-js told by etcd to ping less (GOAWAY too_many_pings), summed over workers. */
+  readonly excessPings: number;
 }
 
 export const replayCommand = (o: SoakOptions): string =>
@@ -56,16 +58,17 @@ export const report = (r: RunSummary): string => {
   for (const check of CHECKS) {
     const n = r.passed.get(check) ?? 0;
     const failures = r.failures.filter((p) => p.check === check).length;
+    const status = failures > 0 ? "FAIL" : n > 0 ? "ok  " : "--  ";
     const what =
       check === "heap flat" || check === "fds flat"
-        ? `${n} worker lives judged (lives with 3+ quiet points)`
+        ? `${r.judgedLives} worker lives judged (those with 3+ quiet points)`
         : check === "deregistered on close"
-          ? n > 0
-            ? "etcd held no key and no lease after the workers closed"
-            : "not reached"
-          : `${n}/${qp}`;
+          ? "etcd holds no key and no lease once the workers closed"
+          : check === "leases lost only by etcd"
+            ? "every loss a partition longer than the TTL or etcd's paused-leader bug"
+            : `${n}/${qp} quiet points`;
     lines.push(
-      `  ${failures > 0 ? "FAIL" : "ok  "} ${pad(check, 36)} ${what}${failures > 0 ? `  (${failures} problems)` : ""}`,
+      `  ${status} ${pad(check, 36)} ${what}${failures > 0 ? `  (${failures} problems)` : n > 0 ? "" : " (not reached)"}`,
     );
   }
   if (qp > 0) {
@@ -102,6 +105,11 @@ export const report = (r: RunSummary): string => {
     );
   }
 
+  lines.push(
+    "",
+    `grpc-js in the workers was sent GOAWAY too_many_pings by etcd ${r.excessPings} times ` +
+      "(keep-alive pings every 5 s against etcd's --grpc-keepalive-min-time of 5 s)",
+  );
   if (r.infrastructureError !== undefined)
     lines.push("", `SOAK INFRASTRUCTURE ERROR: ${r.infrastructureError}`);
   if (r.failures.length > 0) {

@@ -39,6 +39,8 @@ export class WorkerHandle {
   private readonly pending = new Map<number, (state: StateMessage) => void>();
   private expectExit = false;
   private output = "";
+  /** grpc-js "rejected by server because of excess pings" lines (etcd's keep-alive enforcement). */
+  excessPings = 0;
   /** Lives so far (a restart after SIGKILL is a new life). */
   lives = 0;
   readonly events: EventRecord[] = [];
@@ -75,7 +77,9 @@ export class WorkerHandle {
     this.child = child;
     children.add(child);
     const append = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString("utf8")).slice(-OUTPUT_TAIL);
+      const text = chunk.toString("utf8");
+      this.excessPings += text.split("because of excess pings").length - 1;
+      this.output = (this.output + text).slice(-OUTPUT_TAIL);
     };
     child.stdout?.on("data", append);
     child.stderr?.on("data", append);
