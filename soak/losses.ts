@@ -36,17 +36,24 @@ export interface Loss {
 const covers = (f: FaultRecord, at: number, ttlMs: number): boolean =>
   f.startedAt <= at && at <= f.endedAt + ttlMs + 3_000;
 
+/** etcd itself said the lease is gone (rather than rxnaming giving up on an unconfirmed one). */
+const revokedByEtcd = (reason: string | undefined): boolean =>
+  reason !== undefined && /expired or was revoked|requested lease not found/.test(reason);
+
 export const classify = (
   event: EventRecord,
   faults: readonly FaultRecord[],
   ttlMs: number,
+  reason?: string,
 ): { cause: LossCause; fault: FaultRecord | undefined } => {
   const around = faults.filter((f) => covers(f, event.at, ttlMs));
   const partition = around.find((f) => f.kind === "partition-worker-long" && f.worker === event.worker);
   if (partition) return { cause: "partition longer than the TTL", fault: partition };
-  // The paused leader's revokes come after SIGCONT (endedAt), never during the pause.
+  // etcd's bug: after SIGCONT (endedAt), never during the pause, and etcd itself answers that the
+  // lease is gone; a lease rxnaming gave up on because keep-alives went unanswered is not it.
   const resumedLeader = around.find((f) => f.kind === "pause-leader" && f.leader && event.at >= f.endedAt);
-  if (resumedLeader) return { cause: "etcd: paused leader revoked leases on SIGCONT", fault: resumedLeader };
+  if (resumedLeader && revokedByEtcd(reason))
+    return { cause: "etcd: paused leader revoked leases on SIGCONT", fault: resumedLeader };
   // Otherwise the latest fault going on (faults touching this worker first).
   const mine = around.filter((f) => f.worker === undefined || f.worker === event.worker);
   const latest = mine[mine.length - 1];
@@ -70,10 +77,12 @@ export const losses = (
         .slice(0, i)
         .reverse()
         .find((e) => same(e) && e.event === "registered")?.leaseId;
+      // Why: the keep-alive hub names the lease; a put that found the lease gone does not.
       const near = w.namingErrors.filter((e) => e.at <= event.at + 100 && e.at >= event.at - 2_000);
-      const reason =
+      const reason = (
         near.find((e) => leaseId !== undefined && e.message.includes(leaseId)) ??
-        near.reverse().find((e) => /lease/i.test(e.message));
-      return [{ event, ...classify(event, faults, ttlMs), reason: reason?.message }];
+        near.reverse().find((e) => /put failed.*lease not found/.test(e.message))
+      )?.message;
+      return [{ event, ...classify(event, faults, ttlMs, reason), reason }];
     }),
   );

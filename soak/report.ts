@@ -108,7 +108,7 @@ export const report = (r: RunSummary): string => {
   lines.push(
     "",
     `grpc-js in the workers was sent GOAWAY too_many_pings by etcd ${r.excessPings} times ` +
-      "(keep-alive pings every 5 s against etcd's --grpc-keepalive-min-time of 5 s)",
+      "(etcdClientOptions' keepalive_permit_without_calls: etcd counts pings on a connection without streams as abuse)",
   );
   if (r.infrastructureError !== undefined)
     lines.push("", `SOAK INFRASTRUCTURE ERROR: ${r.infrastructureError}`);
