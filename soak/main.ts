@@ -249,6 +249,7 @@ const main = async (): Promise<number> => {
         failures,
         infrastructureError,
         excessPings: workers.reduce((n, w) => n + w.excessPings, 0),
+        errorsOf: (id) => workers.find((w) => w.id === id)?.namingErrors ?? [],
       }),
     );
     killAllWorkers();

@@ -17,6 +17,8 @@ export interface RunSummary {
   readonly samples: readonly Samples[];
   readonly failures: readonly Problem[];
   readonly infrastructureError: string | undefined;
+  /** A worker's errors$ entries, to explain an unexpected loss. */
+  readonly errorsOf: (worker: number) => readonly { readonly at: number; readonly message: string }[];
   /** grpc-js told by etcd to ping less (GOAWAY too_many_pings), summed over workers. */
   readonly excessPings: number;
 }
@@ -96,6 +98,14 @@ export const report = (r: RunSummary): string => {
       `    ${time(e.at, r.startedAt)} worker ${e.worker} ${e.app}/${e.host}: ${EXPECTED.has(l.cause) ? "" : "UNEXPECTED "}` +
         `${l.cause}${l.fault ? ` (fault #${l.fault.n}: ${l.fault.detail})` : ""}${l.reason ? `; errors$: ${l.reason}` : ""}`,
     );
+    // For a loss to investigate: what that worker's errors$ said in the TTL before it.
+    if (!EXPECTED.has(l.cause)) {
+      const from = e.at - r.options.ttlSeconds * 1000 - 1_000;
+      for (const n of (r.errorsOf(e.worker) ?? [])
+        .filter((x) => x.at >= from && x.at <= e.at + 100)
+        .slice(-15))
+        lines.push(`        ${time(n.at, r.startedAt)} errors$: ${n.message}`);
+    }
   }
 
   lines.push("", "worker heap after GC (MiB) and open fds at each quiet point:");
