@@ -1,6 +1,6 @@
 // The fault schedule: faults drawn from the seed, run one after another.
 import type { Etcd3 } from "etcd3";
-import { sleep, type CutMode, type EtcdCluster, type EtcdProcess } from "../test/harness/index.js";
+import { sleep, waitFor, type CutMode, type EtcdCluster, type EtcdProcess } from "../test/harness/index.js";
 import type { Random } from "./random.js";
 import type { WorkerHandle } from "./workers.js";
 
@@ -93,13 +93,21 @@ export const drawFault = (rand: Random, ttlSeconds: number): FaultPlan => {
 
 const choose = <T>(items: readonly T[], pick: number): T => items[Math.floor(pick * items.length)]!;
 
-/** Compacts etcd at its current revision; returns the revision. */
-export const compactNow = async (admin: Etcd3): Promise<string> => {
-  const res = await admin.getAll().prefix(PREFIX).limit(1).exec();
-  const revision = res.header.revision;
-  await admin.kv.compact({ revision, physical: true });
-  return revision;
-};
+/**
+ * Compacts etcd at its current revision; returns the revision. Retried: right after a fault the
+ * checker's client may still hold a failed connection to the member it picks.
+ */
+export const compactNow = (admin: Etcd3): Promise<string> =>
+  waitFor(
+    async () => {
+      const deadline = new Date(Date.now() + 3_000);
+      const res = await admin.getAll().prefix(PREFIX).limit(1).options({ deadline }).exec();
+      const revision = res.header.revision;
+      await admin.kv.compact({ revision, physical: true }, { deadline });
+      return revision;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, message: "a compaction" },
+  );
 
 /** Starts a member again; after a SIGKILL under load a first start can time out, so try twice. */
 const bringBack = async (member: EtcdProcess): Promise<void> => {
