@@ -118,7 +118,7 @@ export const report = (r: RunSummary): string => {
   lines.push(
     "",
     `grpc-js in the workers was sent GOAWAY too_many_pings by etcd ${r.excessPings} times ` +
-      "(etcdClientOptions' keepalive_permit_without_calls: etcd counts pings on a connection without streams as abuse)",
+      "(etcd counts keep-alive pings on a connection without streams as abuse; etcdClientOptions sends none there)",
   );
   if (r.infrastructureError !== undefined)
     lines.push("", `SOAK INFRASTRUCTURE ERROR: ${r.infrastructureError}`);
