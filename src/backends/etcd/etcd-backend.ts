@@ -1,5 +1,5 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
-import type { Etcd3, IDeleteRangeResponse, IRangeResponse } from "etcd3";
+import { GRPCResourceExhastedError, type Etcd3, type IDeleteRangeResponse, type IRangeResponse } from "etcd3";
 import { asyncScheduler, Observable, Subject } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
@@ -20,8 +20,12 @@ import { Members } from "./members.js";
 import { prefixEnd } from "./prefix-end.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 
-/** Keys per page of a range read: ~300 KB of Kratos values, under any gRPC receive limit. */
-const RANGE_PAGE = 1_000;
+/** Keys in the first page of a range read: one call for apps up to this size (and 4 MB). */
+const FIRST_PAGE = 10_000;
+/** Keys per page after a first page that was too large: ~300 KB of Kratos values. */
+const SMALL_PAGE = 1_000;
+/** What later pages aim at, bytes: half of grpc-js' default 4 MB receive limit. */
+const PAGE_BYTES = 2 * 1024 * 1024;
 /** Range reads in flight at once per backend. */
 const RANGES_IN_FLIGHT = 16;
 const ZERO = Buffer.from([0]);
@@ -53,18 +57,19 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   // start when they are sent).
   const firstRanges = new Limiter(RANGES_IN_FLIGHT);
 
-  // Reads an app's keys in pages of RANGE_PAGE, every page at the revision of the first: a set of
-  // 100,000 instances is 33 MB in one response, past grpc-js' 4 MB default receive limit (and any
-  // client's own), while a page of 1,000 Kratos values stays well under it. One consistent read
-  // all the same: etcd serves every page from revision R, or says R was compacted (then the watch
+  // Reads an app's keys at one revision, in as few pages as fit the client's receive limit: one
+  // page up to FIRST_PAGE keys (one call, as a plain range, for most apps), and when etcd's
+  // answer is too large for the client (grpc-js refuses over 4 MB by default: 100,000 Kratos
+  // values are 33 MB), pages sized to PAGE_BYTES by what the keys so far weighed. Every page after
+  // the first is read at the first's revision: one consistent set, or ErrCompacted (then the watch
   // fails and core reads again).
-  const rangePage = (key: Buffer, end: Buffer, revision?: Revision): Promise<IRangeResponse> => {
-    const request = {
-      key,
-      range_end: end,
-      limit: RANGE_PAGE,
-      ...(revision !== undefined && { revision }),
-    };
+  const rangePage = (
+    key: Buffer,
+    end: Buffer,
+    limit: number,
+    revision?: Revision,
+  ): Promise<IRangeResponse> => {
+    const request = { key, range_end: end, limit, ...(revision !== undefined && { revision }) };
     return members.unary<IRangeResponse>(
       { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
       deadlineMs,
@@ -74,16 +79,34 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     TE.tryCatch(
       () =>
         firstRanges.run(async () => {
-          const end = prefixEnd(Buffer.from(prefix));
-          let res = await rangePage(Buffer.from(prefix), end);
+          const start = Buffer.from(prefix);
+          const end = prefixEnd(start);
+          let limit = FIRST_PAGE;
+          let res: IRangeResponse;
+          try {
+            res = await rangePage(start, end, limit);
+          } catch (e) {
+            if (!(e instanceof GRPCResourceExhastedError)) throw e;
+            limit = SMALL_PAGE;
+            res = await rangePage(start, end, limit);
+          }
           const revision = res.header.revision;
           const entries: KeyValue[] = [];
           for (;;) {
-            for (const kv of res.kvs) entries.push({ key: kv.key.toString(), value: kv.value.toString() });
+            let bytes = 0;
+            for (const kv of res.kvs) {
+              bytes += kv.key.length + kv.value.length;
+              entries.push({ key: kv.key.toString(), value: kv.value.toString() });
+            }
             const last = res.kvs[res.kvs.length - 1];
             if (!res.more || last === undefined) return { revision, entries };
+            // As many keys as PAGE_BYTES holds at the weight seen, within [SMALL_PAGE, FIRST_PAGE].
+            limit = Math.max(
+              SMALL_PAGE,
+              Math.min(FIRST_PAGE, Math.floor((PAGE_BYTES * res.kvs.length) / bytes)),
+            );
             // The next page starts just after the last key read: that key with a zero byte appended.
-            res = await rangePage(Buffer.concat([last.key, ZERO]), end, revision);
+            res = await rangePage(Buffer.concat([last.key, ZERO]), end, limit, revision);
           }
         }),
       etcdError("range"),

@@ -2,6 +2,7 @@ import {
   castGrpcError,
   EtcdInvalidAuthTokenError,
   GRPCUnavailableError,
+  GRPCResourceExhastedError,
   isRecoverableError,
   type Etcd3,
 } from "etcd3";
@@ -180,7 +181,9 @@ export class Members {
           i--;
           continue;
         }
-        if (!isRecoverableError(error)) throw error;
+        // A response over the client's receive limit is the request's fault, not the member's:
+        // etcd3 calls it recoverable, but every member would answer the same.
+        if (!isRecoverableError(error) || error instanceof GRPCResourceExhastedError) throw error;
         this.failed(host, error);
         first ??= error;
       }
