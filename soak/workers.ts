@@ -3,21 +3,14 @@ import { fork, type ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { TcpProxy } from "../test/harness/index.js";
-import type { FromWorker, RegEventType, ToWorker, WorkerConfig } from "./protocol.js";
+import type { FromWorker, ToWorker, WorkerConfig } from "./protocol.js";
 
 type StateMessage = Extract<FromWorker, { type: "state" }>;
 
-/** A registration event, with the worker life (pid) it happened in. */
-export interface EventRecord {
+/** A registration event as its worker reported it (with the worker life's pid), and which worker. */
+export type EventRecord = Omit<Extract<FromWorker, { type: "event" }>, "type" | "id"> & {
   readonly worker: number;
-  readonly pid: number;
-  readonly at: number;
-  readonly app: string;
-  readonly host: string;
-  readonly event: RegEventType;
-  readonly leaseId?: string;
-  readonly detail?: string;
-}
+};
 
 const WORKER_JS = fileURLToPath(new URL("./worker.js", import.meta.url));
 const OUTPUT_TAIL = 8 * 1024;
