@@ -2,6 +2,7 @@
 // Naming. It holds a few registrations (some fed by an `Observable<Instance>` that moves their
 // version on), replaces one now and then, and watches every app with two resolvers. It reports
 // every registration event and errors$ entry to the driver as it happens, and snapshots on request.
+import { appendFileSync } from "node:fs";
 import { Etcd3 } from "etcd3";
 import * as E from "fp-ts/lib/Either.js";
 import { BehaviorSubject, type Subscription } from "rxjs";
@@ -16,6 +17,12 @@ const rand = new Random(config.seed);
 const send = (message: FromWorker): void => {
   if (process.connected) process.send?.(message);
 };
+// SOAK_TRACE=/tmp/t writes what each worker handed rxnaming and what it emitted, with times, to
+// /tmp/t.w1, /tmp/t.w2 ...: how a failed seed's replay is read next to the driver's fault log.
+const tracePath = process.env.SOAK_TRACE;
+const trace = (line: string): void => {
+  if (tracePath) appendFileSync(`${tracePath}.w${id}`, `${new Date().toISOString()} ${line}\n`);
+};
 
 process.on("uncaughtException", (error) => {
   send({ type: "fatal", id, message: error.stack ?? String(error) });
@@ -27,9 +34,11 @@ process.on("disconnect", () => process.exit(0));
 
 const client = new Etcd3(etcdClientOptions({ hosts: [...config.endpoints] }));
 const naming = etcdNaming(client, { ttlSeconds: config.ttlSeconds });
-naming.errors$.subscribe((error) =>
-  send({ type: "naming-error", id, at: Date.now(), message: `${error._tag}: ${error.message}` }),
-);
+naming.errors$.subscribe((error) => {
+  const message = `${error._tag}: ${error.message}`;
+  trace(`error ${message}`);
+  send({ type: "naming-error", id, at: Date.now(), message });
+});
 
 const fingerprint = (info: InstancesInfo): string[] =>
   info.instances.map((i) => `${i.hostname}=${i.version}`);
@@ -103,6 +112,9 @@ class Reg {
     this.source = dynamic ? new BehaviorSubject(first) : undefined;
     this.sub = naming.register(this.source ?? first).subscribe({
       next: (event) => {
+        trace(
+          `${app}/${host} ${event.type} ${"revision" in event ? event.revision : ""} version-now ${this.version}`,
+        );
         this.last = event.type;
         if (event.type !== "lost") {
           this.key = event.key;
@@ -120,6 +132,7 @@ class Reg {
   update(): void {
     if (this.source === undefined) return;
     this.version = `v${++this.updates}`;
+    trace(`${this.app}/${this.host} next ${this.version}`);
     this.source.next(make(this.app, this.host, this.version));
   }
 
