@@ -29,8 +29,8 @@ const value = (version: string): string => {
   return made;
 };
 // Enough timed-out writes that at least one is applied on resume (each one alone is, or is not,
-// depending on whether etcd's handler sees its request cancelled first: 4 runs out of 4 had some).
-const LATE_WRITES = 8;
+// depending on whether etcd's handler sees its request cancelled first: every run of 8 had some).
+const LATE_WRITES = 16;
 
 /** A cluster with one follower paused, and clients to it and to the rest. */
 const pausedFollower = async (
