@@ -56,6 +56,8 @@ export class KeepAliveHub {
   private readonly engine: StreamEngine<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** The newest Raft term seen in a keep-alive answer or a probe. */
+  private term = 0;
 
   constructor(
     context: KeepAliveHubContext,
@@ -82,7 +84,7 @@ export class KeepAliveHub {
       backoff: { initialMs: 100, maxMs: 500 },
       tickMs: options.tickMs ?? 250,
       silentMs: () => silentMsFor(Math.min(...[...this.held.values()].map((h) => h.ttlMs))),
-      confirm: (host) => members.answers(host, "/", CONFIRM_MS),
+      confirm: (host) => this.confirm(members, host),
     });
   }
 
@@ -139,7 +141,32 @@ export class KeepAliveHub {
     if (this.engine.send({ ID: held.id })) held.nextDue = now + held.ttlMs / 3;
   }
 
+  /**
+   * Whether a silent stream's member is alive and the stream worth waiting for. A member that
+   * answers a read is not hung, but a follower's keep-alive can still be stuck: etcd 3.4 forwards
+   * it to the leader over HTTP and waits for that leader's answer for its whole request timeout
+   * (5 s and two election timeouts), one keep-alive after another on the stream, even once another
+   * leader was elected. So when the member is in a newer term than any keep-alive answer or probe
+   * showed, the leader changed under the silent stream: it is re-made (a new stream's keep-alives
+   * go to the new leader), and the new term becomes the known one, so that a stream opened after
+   * the change (through etcd's gRPC proxy, which answers late by design) is not re-made again.
+   * The soak lost 6 s leases to a SIGSTOPped leader this way.
+   */
+  private async confirm(members: Members, host: string | undefined): Promise<boolean | string> {
+    const probe = await members.probe(host, "/", CONFIRM_MS);
+    if (!probe.alive) return false;
+    if (probe.term === undefined || probe.term <= this.term) return true;
+    const known = this.term;
+    this.term = probe.term;
+    return (
+      known === 0 ||
+      `the member answers, but etcd elected a new leader (term ${known} -> ${probe.term}): its keep-alives may wait on the old one`
+    );
+  }
+
   private onResponse(res: ILeaseKeepAliveResponse): void {
+    const term = Number(res.header?.raft_term ?? 0);
+    if (term > this.term) this.term = term;
     const held = this.held.get(String(res.ID));
     if (held === undefined) return;
     if (Number(res.TTL) <= 0) {

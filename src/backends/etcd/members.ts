@@ -5,6 +5,7 @@ import {
   GRPCResourceExhastedError,
   isRecoverableError,
   type Etcd3,
+  type IRangeResponse,
 } from "etcd3";
 import { withDeadline } from "./etcd-errors.js";
 import type { DuplexStream } from "./streams.js";
@@ -37,6 +38,12 @@ const poolOf = (client: Etcd3): PoolLike | undefined => {
     ? (pool as PoolLike)
     : undefined;
 };
+
+/** What a probe of a member found: whether it answered, and in which Raft term. */
+export interface Probe {
+  readonly alive: boolean;
+  readonly term?: number;
+}
 
 /** A stream and the etcd member (host:port) it runs to. */
 export interface Opened<S> {
@@ -196,11 +203,19 @@ export class Members {
    * `deadlineMs`: tells a hung member from one that is only quiet on a stream.
    */
   async answers(host: string | undefined, key: string, deadlineMs: number): Promise<boolean> {
+    return (await this.probe(host, key, deadlineMs)).alive;
+  }
+
+  /**
+   * {@link answers}, with the Raft term the member is in when it answers a read (undefined when it
+   * refused it): a term newer than the one a stream last saw means the leader changed meanwhile.
+   */
+  async probe(host: string | undefined, key: string, deadlineMs: number): Promise<Probe> {
     const target = this.pool?.hosts.find((h) => h.host === host);
-    if (this.pool === undefined || target === undefined) return false;
+    if (this.pool === undefined || target === undefined) return { alive: false };
     const k = Buffer.from(key);
     const request = { key: k, count_only: true, serializable: true, limit: 1 };
-    const spec: UnarySpec<unknown> = {
+    const spec: UnarySpec<IRangeResponse> = {
       service: "KV",
       method: "range",
       request,
@@ -208,8 +223,10 @@ export class Members {
     };
     // Any answer will do, a refusal (permission denied, say) included: the member is alive.
     return this.call(this.pool, target, spec, new Date(Date.now() + deadlineMs)).then(
-      () => true,
-      (e: unknown) => !isRecoverableError(castGrpcError(e instanceof Error ? e : new Error(String(e)))),
+      (res) => ({ alive: true, term: Number(res.header.raft_term) }),
+      (e: unknown) => ({
+        alive: !isRecoverableError(castGrpcError(e instanceof Error ? e : new Error(String(e)))),
+      }),
     );
   }
 

@@ -50,9 +50,10 @@ export interface StreamEngineSpec<Req, Res> {
   readonly tick?: () => void;
   /**
    * Asked before a silent stream is given up: resolves true when the member is known to be alive
-   * by other means (etcd's gRPC proxy does not answer progress requests, for one).
+   * by other means (etcd's gRPC proxy does not answer progress requests, for one) and the stream
+   * worth waiting for; false when it is not alive; or why the stream must be re-made all the same.
    */
-  readonly confirm?: (host: string | undefined) => Promise<boolean>;
+  readonly confirm?: (host: string | undefined) => Promise<boolean | string>;
   /** Runs before the stream is re-made after `error` (e.g. to refresh an expired auth token). */
   readonly beforeReconnect?: (error: NamingError) => Promise<void>;
 }
@@ -187,13 +188,15 @@ export class StreamEngine<Req, Res> {
       if (state.tag !== "open" || state.stream !== stream || confirming) return;
       const silentMs = this.spec.silentMs();
       if (state.awaitingSince !== undefined && Date.now() - state.awaitingSince > silentMs) {
-        const hung = (): void =>
+        const hung = (why = "etcd member hung or unreachable"): void =>
           this.broken(
             stream,
             backendError(
               this.spec.name,
-              new Error(`${this.spec.name} silent for over ${silentMs} ms: etcd member hung or unreachable`),
-              { recoverable: true },
+              new Error(`${this.spec.name} silent for over ${silentMs} ms: ${why}`),
+              {
+                recoverable: true,
+              },
             ),
           );
         if (this.spec.confirm === undefined) return hung();
@@ -201,7 +204,8 @@ export class StreamEngine<Req, Res> {
         void this.spec.confirm(state.host).then(
           (alive) => {
             confirming = false;
-            if (!alive) hung();
+            if (typeof alive === "string") hung(alive);
+            else if (!alive) hung();
             else if (this.current === state) state.awaitingSince = undefined;
           },
           () => {
