@@ -95,26 +95,30 @@ const STRING_FIELDS = ["region", "zone", "env", "version"] as const;
 export const validateValues =
   (key?: string) =>
   (i: Instance): E.Either<NamingError, Instance> => {
-    const app = appIdProblem(i.appId);
-    if (app !== undefined) return E.left(invalidInstance("appId", app, key));
-    const host = nameProblem(i.hostname);
-    if (host !== undefined) return E.left(invalidInstance("hostname", host, key));
-    return validateAddrsAndNumbers(key)(i);
+    const problem = valuesProblem(i, key);
+    return problem === undefined ? E.right(i) : E.left(problem);
   };
 
+/** {@link validateValues} without an Either per valid instance: the error, or undefined. */
+export const valuesProblem = (i: Instance, key?: string): NamingError | undefined => {
+  const app = appIdProblem(i.appId);
+  if (app !== undefined) return invalidInstance("appId", app, key);
+  const host = nameProblem(i.hostname);
+  if (host !== undefined) return invalidInstance("hostname", host, key);
+  return addrsAndNumbersProblem(i, key);
+};
+
 /**
- * The checks of {@link validateValues} but the names: for an instance read at a key whose appid
+ * The checks of {@link valuesProblem} but the names: for an instance read at a key whose appid
  * and hostname were checked already (the layout checked the key's hostname, `build` the appid)
  * and which the decoder found equal to the instance's.
  */
-export const validateAddrsAndNumbers =
-  (key?: string) =>
-  (i: Instance): E.Either<NamingError, Instance> => {
-    for (let n = 0; n < i.addrs.length; n++) {
-      const problem = addrProblem(i.addrs[n]);
-      if (problem !== undefined) return E.left(invalidInstance(`addrs[${n}]`, problem, key));
-    }
-    if (!Number.isFinite(i.lastTs)) return E.left(invalidInstance("lastTs", "must be a finite number", key));
-    if (!Number.isInteger(i.status)) return E.left(invalidInstance("status", "must be an integer", key));
-    return E.right(i);
-  };
+export const addrsAndNumbersProblem = (i: Instance, key?: string): NamingError | undefined => {
+  for (let n = 0; n < i.addrs.length; n++) {
+    const problem = addrProblem(i.addrs[n]);
+    if (problem !== undefined) return invalidInstance(`addrs[${n}]`, problem, key);
+  }
+  if (!Number.isFinite(i.lastTs)) return invalidInstance("lastTs", "must be a finite number", key);
+  if (!Number.isInteger(i.status)) return invalidInstance("status", "must be an integer", key);
+  return undefined;
+};

@@ -1,4 +1,4 @@
-import { decodeInstanceAtCheckedKey, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
+import { decodeAtCheckedKey, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 import { oneSegmentAppKeys } from "./layout-support.js";
 
@@ -25,6 +25,6 @@ export const kratosV1Layout = (prefix = "kratos_etcd"): KeyLayout => {
     ...oneSegmentAppKeys(root, "kratos-v1", "hostname"),
     encode: encodeInstance,
     // Keys reach decode through hostnameOf, which checked the hostname; build() checked the appid.
-    decode: (where, value) => decodeInstanceAtCheckedKey(where)(value),
+    decode: decodeAtCheckedKey,
   };
 };
