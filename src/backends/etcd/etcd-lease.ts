@@ -23,6 +23,14 @@ const REVOKE_DEADLINE_MS = 1_000;
 // against what was found, before the put fails (and the registration retries it with backoff).
 const MAX_CONFLICTS = 5;
 
+/** The condition "`key` was last written at `revision`" (0: the key does not exist). */
+const modIs = (key: Buffer, revision: string | number): ICompare => ({
+  key,
+  target: CompareTarget.Mod,
+  result: CompareResult.Equal,
+  mod_revision: revision,
+});
+
 /**
  * An etcd lease, kept alive by the backend's {@link KeepAliveHub}. `lost$` emits once, when etcd
  * let the lease go (or a put under it found it gone).
@@ -97,7 +105,7 @@ export class EtcdLease implements Lease {
     let compare: ICompare =
       last === undefined
         ? { key: k, target: CompareTarget.Lease, result: CompareResult.NotEqual, lease: this.id }
-        : { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: last };
+        : modIs(k, last);
     for (let conflicts = 0; ; conflicts++) {
       const request: ITxnRequest = {
         compare: [compare],
@@ -122,12 +130,7 @@ export class EtcdLease implements Lease {
         throw new Error(`${key} changed under the put ${MAX_CONFLICTS} times in a row (another writer?)`);
       }
       // Deleted (mod revision 0 compares equal to a missing key) or written by someone else.
-      compare = {
-        key: k,
-        target: CompareTarget.Mod,
-        result: CompareResult.Equal,
-        mod_revision: found?.mod_revision ?? 0,
-      };
+      compare = modIs(k, found?.mod_revision ?? 0);
     }
   }
 
