@@ -28,12 +28,9 @@ export class InstanceList {
     return new InstanceList(chunks, sorted.length);
   }
 
+  /** The instance with this hostname: a binary search over the chunks, then in one. */
   get(hostname: string): Instance | undefined {
-    const c = this.chunkFor(hostname);
-    if (c < 0) return undefined;
-    const chunk = this.chunks[c]!;
-    const i = indexIn(chunk, hostname);
-    return i >= 0 ? chunk[i] : undefined;
+    return find(this.chunks, hostname);
   }
 
   /**
@@ -59,11 +56,6 @@ export class InstanceList {
   edit(): InstanceListEditor {
     return new InstanceListEditor(this.chunks, this.size);
   }
-
-  /** The chunk that holds, or would hold, `hostname`: the first whose last hostname is >= it. */
-  private chunkFor(hostname: string): number {
-    return chunkFor(this.chunks, hostname);
-  }
 }
 
 /** Copy-on-write edits of an {@link InstanceList}: each touched chunk is copied once per batch. */
@@ -76,6 +68,11 @@ export class InstanceListEditor {
     private size: number,
   ) {
     this.chunks = chunks.slice();
+  }
+
+  /** The instance with this hostname as the edits so far left it. */
+  get(hostname: string): Instance | undefined {
+    return find(this.chunks, hostname);
   }
 
   /** Adds an instance, or replaces the one with its hostname. */
@@ -137,6 +134,7 @@ export class InstanceListEditor {
   }
 }
 
+/** The chunk that holds, or would hold, `hostname`: the first whose last hostname is >= it. */
 const chunkFor = (chunks: readonly (readonly Instance[])[], hostname: string): number => {
   let lo = 0;
   let hi = chunks.length - 1;
@@ -152,6 +150,14 @@ const chunkFor = (chunks: readonly (readonly Instance[])[], hostname: string): n
     }
   }
   return found;
+};
+
+const find = (chunks: readonly (readonly Instance[])[], hostname: string): Instance | undefined => {
+  const c = chunkFor(chunks, hostname);
+  if (c < 0) return undefined;
+  const chunk = chunks[c]!;
+  const i = indexIn(chunk, hostname);
+  return i >= 0 ? chunk[i] : undefined;
 };
 
 /** Binary search: the index of `hostname`, or `~insertionPoint` when absent. */

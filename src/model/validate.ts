@@ -46,6 +46,31 @@ const describeChar = (c: string): string =>
     ? '"/"'
     : `${/\s/u.test(c) ? "whitespace" : "a control character"} U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
+// The form almost every address has, "grpc://10.0.0.1:9000" or "http://api-1.internal:8000",
+// recognised without URL parsing: URL.canParse cost ~170 ns an address, a fifth of a cold start's
+// validation. Only what URL parsing surely accepts passes; anything else takes the full check.
+// "grpc" has an opaque host (any of these characters will do); "http(s)" hosts go through WHATWG's
+// host parser, so they pass only as a dotted quad of 0-255 without leading zeros (others read as
+// octal or fail) or as a name whose last label starts with a letter (never read as an IPv4
+// number) and that has no empty label and no "xn--" (punycode, which may not decode).
+const PLAIN_GRPC = /^grpc:\/\/[A-Za-z0-9.-]+:(\d{1,5})$/;
+const PLAIN_HTTP =
+  /^https?:\/\/(?:(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})|(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*):(\d{1,5})$/;
+
+const isOctet = (s: string): boolean => (s.length === 1 || s[0] !== "0") && Number(s) <= 255;
+
+const isPlainAddr = (addr: string): boolean => {
+  if (addr.startsWith("grpc:")) {
+    const m = PLAIN_GRPC.exec(addr);
+    return m !== null && Number(m[1]) <= 65535;
+  }
+  if (!addr.startsWith("http")) return false;
+  const m = PLAIN_HTTP.exec(addr);
+  if (m === null || Number(m[5]) > 65535) return false;
+  if (m[1] === undefined) return !/xn--/i.test(addr);
+  return isOctet(m[1]) && isOctet(m[2]!) && isOctet(m[3]!) && isOctet(m[4]!);
+};
+
 // scheme "://": what Kratos' resolvers split on; "unix:/run/app.sock" has no authority to dial.
 const SCHEME_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
@@ -56,6 +81,7 @@ const SCHEME_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  */
 export const addrProblem = (addr: unknown): string | undefined => {
   if (typeof addr !== "string") return `must be a string, got ${typeof addr}`;
+  if (isPlainAddr(addr)) return undefined;
   if (!URL.canParse(addr)) return `${JSON.stringify(addr)} is not a parseable URL`;
   return SCHEME_AUTHORITY.test(addr)
     ? undefined

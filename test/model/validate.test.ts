@@ -1,4 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   addrProblem,
@@ -174,6 +175,43 @@ describe("validation of addrs", () => {
     expect(addrProblem("grpc://10.0.0.1:9000")).toBeUndefined();
     expect(addrProblem("not a url")).toMatch(/not a parseable URL/);
     expect(addrProblem(1)).toMatch(/string/);
+  });
+
+  // addrProblem recognises the common "scheme://host:port" without URL parsing; whatever it lets
+  // through that way must be exactly what URL parsing accepts. These are the addresses where the
+  // WHATWG parser decides in ways a shortcut could miss.
+  it.each([
+    ["http://10.0.0.256:80", "an octet over 255"],
+    ["http://10.0.0.08:80", "a leading zero that reads as octal, with a non-octal digit"],
+    ["http://10.0.0.1:65536", "a port over 65535"],
+    ["grpc://10.0.0.1:70000", "a port over 65535, opaque host"],
+    ["http://1.2.3.4.5:80", "five numeric parts"],
+    ["http://api.123:80", "a last label that is a number"],
+    ["http://api.0x1g:80", "a last label that starts like hex"],
+    ["http://xn--a.internal:80", "a label that is not valid punycode"],
+    ["http://a..b:80", "an empty label"],
+    ["grpc://:9000", "no host"],
+  ])("agrees with URL parsing on %s (%s)", (addr) => {
+    expect(addrProblem(addr) === undefined).toBe(URL.canParse(addr));
+  });
+
+  it("agrees with URL parsing on generated scheme://host:port addresses", () => {
+    const label = fc.stringMatching(
+      /^(?:[A-Za-z0-9_-]{1,6}|0x[0-9a-fg]{0,3}|xn--[a-z0-9]{0,4}|0\d{1,3}|\d{1,4}|)$/,
+    );
+    const host = fc.array(label, { minLength: 1, maxLength: 5 }).map((ls) => ls.join("."));
+    const port = fc.oneof(
+      fc.integer({ min: 0, max: 70_000 }).map(String),
+      fc.constantFrom("", "00080", "8a"),
+    );
+    const scheme = fc.constantFrom("grpc", "http", "https", "HTTP", "file", "ws", "grpcs", "dns");
+    fc.assert(
+      fc.property(scheme, host, port, (s, h, p) => {
+        const addr = `${s}://${h}:${p}`;
+        expect(addrProblem(addr) === undefined, addr).toBe(URL.canParse(addr));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
 
