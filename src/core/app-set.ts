@@ -56,12 +56,23 @@ export class AppSet {
     const previous = this.list;
     const sorted: Instance[] = [];
     let changed = false;
+    // The loop of a cold start, once per value (10,000 and more): the layout is called here
+    // directly, not through the helpers applyBatch uses; through them it cost ~0.3 µs a value
+    // more (measured in process on 10,000 Kratos values, 30 ms against 27).
+    const { layout, appId } = this;
     for (const { key, value } of kvs) {
-      const hostname = this.hostnameOf(key);
-      if (hostname === undefined) continue;
+      const hostname = layout.hostnameOf(appId, key);
+      if (typeof hostname !== "string") {
+        this.misfit(key, hostname.problem);
+        continue;
+      }
       const old = first ? undefined : previous.get(hostname);
-      const instance = this.decode(key, hostname, value, old);
-      if (instance === undefined) continue;
+      const decoded = layout.decode({ key, appId, hostname }, value);
+      if (E.isLeft(decoded)) {
+        this.report(decoded.left);
+        continue;
+      }
+      const instance = old !== undefined && instanceEquals(old, decoded.right) ? old : decoded.right;
       if (instance !== old) changed = true;
       sorted.push(instance);
     }
@@ -127,10 +138,15 @@ export class AppSet {
   private hostnameOf(key: string): string | undefined {
     const fit = this.layout.hostnameOf(this.appId, key);
     if (typeof fit === "string") return fit;
-    if (fit.problem !== undefined) {
-      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${fit.problem}`));
-    }
+    this.misfit(key, fit.problem);
     return undefined;
+  }
+
+  /** A key the layout does not take: reported when it says why (one it skips quietly is not). */
+  private misfit(key: string, problem: string | undefined): void {
+    if (problem !== undefined) {
+      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${problem}`));
+    }
   }
 
   private decode(

@@ -53,23 +53,17 @@ const describeChar = (c: string): string =>
 // host parser, so they pass only as a dotted quad of 0-255 without leading zeros (others read as
 // octal or fail) or as a name whose last label starts with a letter (never read as an IPv4
 // number) and that has no empty label and no "xn--" (punycode, which may not decode).
-const PLAIN_GRPC = /^grpc:\/\/[A-Za-z0-9.-]+:(\d{1,5})$/;
-const PLAIN_HTTP =
-  /^https?:\/\/(?:(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})|(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*):(\d{1,5})$/;
+// A port of 0-65535 (leading zeros allowed, as URL parsing allows them) and an octet of 0-255
+// without a leading zero, spelt out so that a match needs no captures and no arithmetic.
+const PORT = String.raw`(?:\d{1,4}|[0-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])`;
+const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
+const PLAIN_GRPC = new RegExp(String.raw`^grpc://[A-Za-z0-9.-]+:${PORT}$`);
+const PLAIN_HTTP = new RegExp(
+  String.raw`^https?://(?:${OCTET}\.${OCTET}\.${OCTET}\.${OCTET}|(?![^:]*[xX][nN]--)(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*):${PORT}$`,
+);
 
-const isOctet = (s: string): boolean => (s.length === 1 || s[0] !== "0") && Number(s) <= 255;
-
-const isPlainAddr = (addr: string): boolean => {
-  if (addr.startsWith("grpc:")) {
-    const m = PLAIN_GRPC.exec(addr);
-    return m !== null && Number(m[1]) <= 65535;
-  }
-  if (!addr.startsWith("http")) return false;
-  const m = PLAIN_HTTP.exec(addr);
-  if (m === null || Number(m[5]) > 65535) return false;
-  if (m[1] === undefined) return !/xn--/i.test(addr);
-  return isOctet(m[1]) && isOctet(m[2]!) && isOctet(m[3]!) && isOctet(m[4]!);
-};
+const isPlainAddr = (addr: string): boolean =>
+  addr.startsWith("grpc:") ? PLAIN_GRPC.test(addr) : addr.startsWith("http") && PLAIN_HTTP.test(addr);
 
 // scheme "://": what Kratos' resolvers split on; "unix:/run/app.sock" has no authority to dial.
 const SCHEME_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
