@@ -89,6 +89,7 @@ class P2cPick implements Picked, O.Some<Picked> {
     this.finished = true;
     const node = this.node;
     node.inflight--;
+    if (result?.notSent === true) return;
     // Given the latency, the request ended at start + latency: no second clock read, which costs
     // more than the rest of pick and done together on some machines.
     const latency = result?.latencyMs;
@@ -153,7 +154,8 @@ class P2cPicker implements Picker {
  * recovered instance is measured again and wins its traffic back.
  *
  * Call `done` once per pick (with `{ latencyMs }` if you measured it, else the time since the pick
- * is used; with `{ error }` for a failure). What was learned about an instance survives list
+ * is used; with `{ error }` for a failure; with `{ notSent: true }` for a request that was picked
+ * but never sent, so that it does not count as in flight for ever). What was learned about an instance survives list
  * updates in which it stays; a new instance starts unmeasured.
  *
  * Why: it routes around a slow or failing instance within a second, with no coordination and O(1)

@@ -13,6 +13,12 @@ export interface PickResult {
   readonly error?: unknown;
   /** The request's latency; when absent, balancers that learn from latency measure it themselves. */
   readonly latencyMs?: number;
+  /**
+   * The request was never sent: it was picked, then not started (cancelled first, or its
+   * connection was gone). A balancer that counts requests in flight (p2c) forgets the pick, and
+   * nothing is learned from it; `error` and `latencyMs` are ignored.
+   */
+  readonly notSent?: boolean;
 }
 
 /** One choice of an instance for one request. */

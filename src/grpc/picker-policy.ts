@@ -57,6 +57,20 @@ const anonymous = (addr: string): Instance =>
   });
 
 /**
+ * Picks that grpc-js let go without starting their call. grpc-js calls `onCallEnded` only for a
+ * call it started: one cancelled before it started (its deadline passed while call credentials
+ * were made), or whose subchannel dropped meanwhile (grpc-js then picks again), ends without a
+ * word, and p2c would count it in flight for ever, shunning a healthy endpoint a little more each
+ * time. When grpc-js drops such a pick result, the pick is reported as not sent. (A started call
+ * keeps only our `onCallEnded`, so its result is collected too: `started` tells them apart.)
+ */
+const unstarted = new FinalizationRegistry<{ readonly picked: BalancerPick; readonly started: boolean }>(
+  (call) => {
+    if (!call.started) call.picked.done({ notSent: true });
+  },
+);
+
+/**
  * Registers one of our policies with grpc-js: a load balancer that keeps one subchannel (a
  * grpc-js `LeafLoadBalancer`) per endpoint, connects them all as `round_robin` does, and feeds the
  * set of READY instances to a balancer from `src/balancers`. Its pickers pick only READY
@@ -109,26 +123,34 @@ export const registerPolicy = <C>(
       // The balancer saw exactly the READY set, so both lookups hit; the fallback is for safety.
       const picked: BalancerPick | undefined = O.isSome(choice) ? choice.value : undefined;
       const leaf = picked === undefined ? undefined : this.ready.get(picked.addr);
+      // Nothing was sent to the endpoint in these two: not its failure, only not in flight.
       if (picked === undefined || leaf === undefined) {
-        picked?.done({ error: new Error("picked an endpoint that is not READY") });
+        picked?.done({ notSent: true });
         return this.ready.values().next().value!.pick(args);
       }
       const result = leaf.pick(args);
       if (result.pickResultType !== x.PickResultType.COMPLETE) {
-        picked.done({ error: new Error("the picked subchannel is not usable") });
+        picked.done({ notSent: true });
         return result;
       }
-      const inner = result.onCallEnded;
-      return {
+      const { onCallStarted, onCallEnded } = result;
+      const call = { picked, started: false };
+      const complete: typeof result = {
         ...result,
+        onCallStarted: () => {
+          call.started = true;
+          onCallStarted?.();
+        },
         onCallEnded: (code, details, metadata) => {
-          inner?.(code, details, metadata);
+          onCallEnded?.(code, details, metadata);
           // Kratos' rule: UNKNOWN is how an application error surfaces, not the server's health.
           picked.done(
             code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } },
           );
         },
       };
+      unstarted.register(complete, call);
+      return complete;
     }
   }
 

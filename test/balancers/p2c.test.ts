@@ -97,6 +97,38 @@ describe("p2c", () => {
     expect(next).toHaveLength(10);
   });
 
+  it("forgets a pick reported not sent: no longer in flight, and nothing learned from it", () => {
+    // Two p2c's fed the same: one also holds 30 picks and reports them not sent (as grpc-js drops
+    // a call it never started). From then on both must choose exactly alike.
+    const twin = () => {
+      let now = 0;
+      const random = seeded(7);
+      const d = drive(p2c({ now: () => now, random }));
+      d.push(info([inst("a"), inst("b"), inst("c")]));
+      const run = (picks: number): string[] =>
+        Array.from({ length: picks }, (_, k) => {
+          now += 1;
+          const pick = mustPick(d.picker);
+          pick.done({ latencyMs: 5 + (k % 7) });
+          return pick.instance.hostname;
+        });
+      return { d, run, random, later: (ms: number) => (now += ms) };
+    };
+    const plain = twin();
+    const held = twin();
+    expect(held.run(300)).toEqual(plain.run(300));
+
+    const picks = Array.from({ length: 30 }, () => mustPick(held.d.picker));
+    for (let k = 0; k < 2 * 30; k++) plain.random(); // the draws the held picks made
+    held.later(50);
+    plain.later(50);
+    picks.forEach((p, k) =>
+      p.done({ notSent: true, ...(k % 2 === 0 && { error: new Error("never sent") }) }),
+    );
+    expect(new Set(picks.map((p) => p.instance.hostname)).size).toBeGreaterThan(1);
+    expect(held.run(1_000)).toEqual(plain.run(1_000));
+  });
+
   it("avoids an instance that fails fast", () => {
     const s = simulate();
     s.d.push(info(["a", "b", "c"].map((h) => inst(h))));
