@@ -1,6 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
+import { goString, goStringMap, goStringSlice } from "../shared/go-json.js";
 import type { Instance } from "./instance.js";
 import { decodeError, type NamingError } from "./naming-error.js";
 import { addrsAndNumbersProblem, valuesProblem } from "./validate.js";
@@ -76,8 +77,19 @@ export const InstanceFromKratosJson = new t.Type<Instance, KratosInstanceWire, u
   }),
 );
 
-/** Encodes an instance as Kratos v1 does: all fields, in its order. */
-export const encodeInstance = (i: Instance): string => JSON.stringify(InstanceFromKratosJson.encode(i));
+/**
+ * Encodes an instance as Kratos v1 does, byte for byte what Go's `encoding/json` writes for the
+ * same `naming.Instance`: all fields in its order, `<`, `>` and `&` escaped, metadata keys sorted.
+ * (Go writes a nil slice or map as `null`; an instance here always has them, `[]` and `{}`.)
+ * Equal instances from a Go service and from rxnaming are then equal values in etcd.
+ */
+export const encodeInstance = (i: Instance): string =>
+  `{"region":${goString(i.region)},"zone":${goString(i.zone)},"env":${goString(i.env)},` +
+  `"appid":${goString(i.appId)},"hostname":${goString(i.hostname)},` +
+  `"addrs":${i.addrs.length === 0 ? "[]" : goStringSlice(i.addrs)},"version":${goString(i.version)},` +
+  `"latest_timestamp":${JSON.stringify(Math.round(i.lastTs))},` +
+  `"metadata":${Object.keys(i.metadata).length === 0 ? "{}" : goStringMap(i.metadata)},` +
+  `"status":${JSON.stringify(i.status)}}`;
 
 /** Where a value was read from: its key and the appid and hostname that key names. */
 export interface KeyContext {

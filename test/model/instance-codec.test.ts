@@ -252,12 +252,21 @@ describe("encodeInstance", () => {
     status: 1,
   };
 
-  it("writes Kratos' field names in Kratos' order", () => {
+  it("writes Kratos' field names in Kratos' order, and metadata keys sorted, as Go does", () => {
     expect(encodeInstance(known)).toBe(
       '{"region":"sh","zone":"sh001","env":"dev","appid":"demo.service","hostname":"host-1",' +
         '"addrs":["grpc://10.0.0.5:9000","http://10.0.0.5:8000"],"version":"v1.0.0",' +
-        '"latest_timestamp":1700000000000000000,"metadata":{"weight":"10","cluster":"c1"},"status":1}',
+        '"latest_timestamp":1700000000000000000,"metadata":{"cluster":"c1","weight":"10"},"status":1}',
     );
+  });
+
+  it("escapes <, > and & as Go's encoding/json does, and reads its own output back", () => {
+    const odd: Instance = { ...known, version: "v<1>&2", metadata: { "b&": "<x>", a: "\u2028" } };
+    const encoded = encodeInstance(odd);
+    expect(encoded).toContain('"version":"v\\u003c1\\u003e\\u00262"');
+    expect(encoded).toContain('"metadata":{"a":"\\u2028","b\\u0026":"\\u003cx\\u003e"}');
+    const back = decodeInstance({ key: "k", appId: odd.appId, hostname: odd.hostname })(encoded);
+    expect(back).toEqual(E.right(odd));
   });
 
   it("writes Kratos v1's own example back byte for byte, except metadata {}", () => {

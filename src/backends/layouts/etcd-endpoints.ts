@@ -3,7 +3,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { decodeError, type Instance } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
-import { goString, goStringMap } from "./go-json.js";
+import { goString, goStringMap } from "../../shared/go-json.js";
 import {
   addrOfHostPort,
   blankInstance,

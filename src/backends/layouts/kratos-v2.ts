@@ -3,7 +3,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { decodeError, invalidOption, nameProblem, type Instance } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
-import { goString, goStringMap, goStringSlice } from "./go-json.js";
+import { goString, goStringMap, goStringSlice } from "../../shared/go-json.js";
 import {
   blankInstance,
   decodeWith,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byCodePoint, goString, goStringMap, goStringSlice } from "../../../src/backends/layouts/go-json.js";
+import { byCodePoint, goString, goStringMap, goStringSlice } from "../../../src/shared/go-json.js";
 
 describe("Go encoding/json", () => {
   it("escapes as Go does: HTML characters and the JS line separators, controls as JSON.stringify", () => {
