@@ -5,6 +5,13 @@ import type { Instance } from "../model/index.js";
 export interface PickRequest {
   /** The key of consistent hashing ({@link ringHash}); other balancers ignore it. */
   readonly hashKey?: string;
+  /**
+   * Which instances may take this request, by pick address (e.g. those with a connection up).
+   * {@link ringHash} then goes round its ring to the next usable instance, so that a key stays on
+   * its instance while that one is usable and returns to it when it is again; other balancers
+   * ignore it (feed them only the usable instances instead).
+   */
+  readonly usable?: (addr: string) => boolean;
 }
 
 /** How a picked request ended: reported through {@link Picked.done}. */

@@ -28,15 +28,48 @@ interface RingEntry {
 class RingHashPicker implements Picker {
   constructor(
     private readonly picks: readonly O.Option<Picked>[],
+    /** The pick address of each instance, for `PickRequest.usable`. */
+    private readonly addrs: readonly string[],
     private readonly ring: Ring,
     private readonly cursor: Cursor,
   ) {}
 
   pick(request?: PickRequest): O.Option<Picked> {
     const key = request?.hashKey;
+    const usable = request?.usable;
     // No key, no affinity to keep: spread such requests evenly rather than on one instance.
-    if (key === undefined) return this.picks[this.cursor.step(this.picks.length)]!;
-    return this.picks[this.ring.owners[ringLookup(this.ring, hash32(key))]!]!;
+    if (key === undefined) {
+      const n = this.picks.length;
+      for (let tries = 0; tries < n; tries++) {
+        const k = this.cursor.step(n);
+        if (usable === undefined || usable(this.addrs[k]!)) return this.picks[k]!;
+      }
+      return O.none;
+    }
+    const at = ringLookup(this.ring, hash32(key));
+    const owner = this.ring.owners[at]!;
+    if (usable === undefined || usable(this.addrs[owner]!)) return this.picks[owner]!;
+    return this.next(at, owner, usable);
+  }
+
+  /**
+   * The first usable instance clockwise from ring point `at`, as gRPC's and Envoy's ring hash do:
+   * each instance is asked once, so a ring with none usable is walked once, not forever.
+   */
+  private next(at: number, owner: number, usable: (addr: string) => boolean): O.Option<Picked> {
+    const { owners } = this.ring;
+    const n = this.picks.length;
+    const asked = new Uint8Array(n);
+    asked[owner] = 1;
+    let left = n - 1;
+    for (let k = 1; k < owners.length && left > 0; k++) {
+      const o = owners[(at + k) % owners.length]!;
+      if (asked[o] === 1) continue;
+      asked[o] = 1;
+      left--;
+      if (usable(this.addrs[o]!)) return this.picks[o]!;
+    }
+    return O.none;
   }
 }
 
@@ -74,7 +107,10 @@ const nextRing = (
  * The same key goes to the same instance in every client while that instance stays; when an
  * instance leaves only its keys move, and when one of N joins it takes about 1/(N+1) of the keys,
  * all from the others' points next to its own. A pick without `hashKey` is round robin
- * (`""` is a key like any other).
+ * (`""` is a key like any other). With `usable`, a key whose instance is not usable goes to the
+ * next usable one round the ring, where it would go were that instance gone; it comes back when
+ * its instance does (the gRPC policy passes the READY endpoints this way, so a connection that
+ * drops and returns does not make every client rebuild its ring).
  *
  * Why: caches and stateful sessions want one key on one instance. Lookups are a hash of the key
  * and a short binary search (no allocation); a list update touches the ring only when hostnames
@@ -108,6 +144,7 @@ export const ringHash = (options: RingHashOptions = {}): OperatorFunction<Instan
             lastRing = ring;
             return new RingHashPicker(
               entries.map((e) => e.some),
+              entries.map((e) => (e.some as O.Some<Picked>).value.addr),
               ring,
               cursor,
             );

@@ -28,6 +28,13 @@ export interface PolicySpec<C> {
   balancer(config: C): OperatorFunction<InstancesInfo, Picker>;
   /** What the balancer is told about a call, e.g. the hash key from a header. */
   request?(config: C, metadata: Metadata): PickRequest | undefined;
+  /**
+   * Feed the balancer every endpoint, not only the READY ones, and tell each pick which are
+   * READY (`PickRequest.usable`). For ring hash: its ring, and so where each key goes, then does
+   * not change while some other endpoint connects or fails, and a key whose endpoint is down for
+   * a moment comes back to it.
+   */
+  readonly wholeSet?: boolean;
 }
 
 interface Child {
@@ -117,10 +124,13 @@ export const registerPolicy = <C>(
       private readonly config: C,
     ) {}
 
+    private readonly usable = (addr: string): boolean => this.ready.has(addr);
+
     pick(args: experimental.PickArgs): experimental.PickResult {
       const request = spec.request?.(this.config, args.metadata);
-      const choice = this.picker.pick(request);
-      // The balancer saw exactly the READY set, so both lookups hit; the fallback is for safety.
+      const choice = this.picker.pick(spec.wholeSet === true ? { ...request, usable: this.usable } : request);
+      // The balancer saw exactly the READY set (or was told which are), so both lookups hit; the
+      // fallback is for safety.
       const picked: BalancerPick | undefined = O.isSome(choice) ? choice.value : undefined;
       const leaf = picked === undefined ? undefined : this.ready.get(picked.addr);
       // Nothing was sent to the endpoint in these two: not its failure, only not in flight.
@@ -285,8 +295,11 @@ export const registerPolicy = <C>(
         if (state === State.READY) {
           ready.set(addr, child.leaf.getPicker());
           instances.push(child.instance);
-        } else if (state === State.CONNECTING) connecting = true;
-        else if (state === State.TRANSIENT_FAILURE) failing = true;
+        } else {
+          if (spec.wholeSet === true) instances.push(child.instance);
+          if (state === State.CONNECTING) connecting = true;
+          else if (state === State.TRANSIENT_FAILURE) failing = true;
+        }
       }
       if (ready.size > 0) {
         this.feed(instances);

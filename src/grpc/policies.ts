@@ -80,6 +80,7 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
     grpc,
     {
       name: RING_HASH_POLICY,
+      wholeSet: true,
       parse: (json) => {
         const o = object(RING_HASH_POLICY, json, ["hashHeader", "replicas"]);
         const hashHeader = o["hashHeader"];

@@ -126,6 +126,37 @@ describe("ringHash", () => {
     expect(owners(d.picker)).toEqual(first);
   });
 
+  it("sends a key whose instance is not usable where the ring without that instance would, and back when it is", () => {
+    fc.assert(
+      fc.property(
+        hostnames(2, 10),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        (hosts, down) => {
+          const unusable = new Set(hosts.filter((_, k) => down[k] === true && k > 0)); // one stays usable
+          const usable = (addr: string) => !unusable.has(addr.slice(0, -":9000".length));
+          const picker = pickerFor(hosts);
+          const walked = keys.map((hashKey) => mustPick(picker, { hashKey, usable }).instance.hostname);
+          const without = owners(pickerFor(hosts.filter((h) => !unusable.has(h))));
+          expect(walked.filter((owner, k) => owner !== without[k])).toEqual([]);
+          expect(owners(picker)).toEqual(owners(pickerFor(hosts))); // usable again: every key is back
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it("with nothing usable picks nothing, and spreads keyless requests over the usable only", () => {
+    const picker = pickerFor(["a", "b", "c"]);
+    expect(O.isNone(picker.pick({ hashKey: "k", usable: () => false }))).toBe(true);
+    expect(O.isNone(picker.pick({ usable: () => false }))).toBe(true);
+    const counts = new Map<string, number>();
+    for (let k = 0; k < 30; k++) {
+      const h = mustPick(picker, { usable: (addr) => addr !== "b:9000" }).instance.hostname;
+      counts.set(h, (counts.get(h) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(counts)).toEqual({ a: 15, c: 15 });
+  });
+
   it("is round robin without a hashKey", () => {
     const picker = pickerFor(["a", "b", "c"]);
     const counts = countPicks(picker, 30);

@@ -34,7 +34,8 @@ export interface EchoServer {
   stop(): Promise<void>;
 }
 
-export const startEcho = async (name: string): Promise<EchoServer> => {
+/** An echo server named `name`, on `port` (default: any free one). */
+export const startEcho = async (name: string, port = 0): Promise<EchoServer> => {
   const server = new grpc.Server();
   const state: EchoServer = {
     name,
@@ -60,12 +61,12 @@ export const startEcho = async (name: string): Promise<EchoServer> => {
       else answer();
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, p) =>
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
       error ? reject(error) : resolve(p),
     ),
   );
-  return Object.assign(state, { port, addr: `grpc://127.0.0.1:${port}` });
+  return Object.assign(state, { port: bound, addr: `grpc://127.0.0.1:${bound}` });
 };
 
 /** The outcome of one call: the server's name, or the status code and details of its failure. */

@@ -119,6 +119,37 @@ describe("rxnaming_ring_hash", () => {
       else expect(after.get(id)).toBe(first.get(id)); // only s2's keys moved
     }
   }, 60_000);
+
+  it("moves only the keys of a server whose connection is down, and gives them back when it returns", async () => {
+    const c = await setup({ rxnaming_ring_hash: { hashHeader: "x-user-id" } });
+    const ids = Array.from({ length: 90 }, (_, k) => `user-${k}`);
+    const first = await owners(c, ids);
+    expect(first.size).toBe(90);
+
+    // s2 stops without leaving the registry: its connection drops, its instance stays.
+    const s2 = servers[1]!;
+    await s2.stop();
+    await waitFor(async () => !(await spread(c, 20)).has("s2") && (await spread(c, 20)).size === 2, {
+      message: "calls no longer reach s2",
+    });
+    const during = await owners(c, ids);
+    expect(during.size).toBe(90);
+    for (const id of ids) {
+      if (first.get(id) === "s2") expect(during.get(id)).not.toBe("s2");
+      else expect(during.get(id)).toBe(first.get(id)); // only s2's keys moved
+    }
+
+    // Back on the same address: its keys return to it, and only its.
+    servers[1] = await startEcho("s2", s2.port);
+    await waitFor(async () => (await owners(c, ids)).size === 90 && (await spread(c, 30, 3)).has("s2"), {
+      timeoutMs: 15_000,
+      message: "s2 reached again",
+    });
+    await waitFor(async () => [...(await owners(c, ids))].every(([id, o]) => first.get(id) === o), {
+      timeoutMs: 5_000,
+      message: "every key back on its first server",
+    });
+  }, 60_000);
 });
 
 describe("any policy", () => {
