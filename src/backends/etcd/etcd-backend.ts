@@ -51,7 +51,9 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const members = new Members(client);
   const faults = new Subject<NamingError>();
   const fault = (error: NamingError): void => faults.next(error);
-  const keepAlive = new KeepAliveHub({ members, fault });
+  // Made on the first grant: a naming that only watches never loads or keeps it (~6 KB of heap).
+  let keepAliveHub: KeepAliveHub | undefined;
+  const keepAlive = (): KeepAliveHub => (keepAliveHub ??= new KeepAliveHub({ members, fault }));
   // A gateway that starts watching 1,000 apps at once must not send 1,000 full reads at once: they
   // would time each other out under load. A few at a time, the rest queued (their own deadlines
   // start when they are sent).
@@ -173,7 +175,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     grant: (ttlSeconds) =>
       new Observable<Lease>((subscriber) => {
         let wanted = true;
-        void EtcdLease.grant(members, keepAlive, ttlSeconds, deadlineMs)().then((result) => {
+        void EtcdLease.grant(members, keepAlive(), ttlSeconds, deadlineMs)().then((result) => {
           if (result._tag === "Left") {
             if (wanted) subscriber.error(result.left);
           } else if (wanted) {
@@ -208,7 +210,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     close: async () => {
       // Core revoked every registration already; what is left must not keep the process alive.
       hub.close();
-      keepAlive.close();
+      keepAliveHub?.close();
       faults.complete();
     },
   };
