@@ -187,6 +187,16 @@ export class ZooKeeperProcess {
     await this.exited;
   }
 
+  /** SIGSTOP: the JVM hangs, its sockets stay open, and what clients send waits in them. */
+  pause(): void {
+    if (this.running) this.child!.kill("SIGSTOP");
+  }
+
+  /** SIGCONT: the server goes on with what waited in its sockets. */
+  resume(): void {
+    if (this.running) this.child!.kill("SIGCONT");
+  }
+
   /** Kills and starts again on the same port and data dir. */
   async restart(): Promise<void> {
     await this.kill();
