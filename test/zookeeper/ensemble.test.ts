@@ -54,3 +54,46 @@ it("killing the server a registering client is on loses nothing", async () => {
     await world.dispose();
   }
 });
+
+it("a registration whose session is on a SIGSTOPped leader is not lost: it moves once the others elect a new one", async () => {
+  const ensemble = await startZooKeeperEnsemble(3);
+  const world = new ZkWorld(() => ensemble.connectionString);
+  try {
+    const app = freshApp("paused-leader");
+    const registering = world.naming({ sessionTimeoutMs: T });
+    const log = new EventLog(registering.register(inst(app, "h1")));
+    const first = await log.nth("registered", 1, 15_000);
+    const session = (first.event as { leaseId: string }).leaseId;
+    const serverOfSession = () =>
+      waitFor(() => ensemble.serverOf(session), { timeoutMs: 15_000, message: `the server of ${session}` });
+    // Moved by restarting the server it is on until that server is the leader.
+    let on = await serverOfSession();
+    for (let tries = 0; tries < 8 && (await on.mode()) !== "leader"; tries++) {
+      await on.restart();
+      on = await serverOfSession();
+    }
+    expect(await on.mode()).toBe("leader");
+
+    on.pause();
+    // The other two elect a leader (syncLimit 5 x tickTime 500 ms, then an election); the client
+    // must find one of them before giving its session up (1.5 x the session timeout unheard).
+    const moved = await waitFor(
+      async () => {
+        const now = await ensemble.serverOf(session);
+        return now !== undefined && now !== on ? now : undefined;
+      },
+      { timeoutMs: 3 * T, message: `${session} on another server` },
+    );
+    expect(await moved.mode()).toMatch(/leader|follower/);
+    await sleep(T * 1.5);
+    on.resume();
+    expect(log.types()).toEqual(["registered"]);
+    expect(log.errors).toEqual([]);
+    // Read through the two that ran on: a raw client that was on the paused one may still hang.
+    const others = ensemble.servers.filter((s) => s !== on).map((s) => s.hostPort);
+    const stat = await world.raw({}, others.join(",")).stat(`/kratos_etcd/${app}/h1`);
+    expect(stat?.ephemeralOwner.readBigUInt64BE(0)).toBe(BigInt(session));
+  } finally {
+    await world.dispose();
+  }
+}, 120_000);

@@ -126,6 +126,8 @@ const internals = (client: ZkClient): NonNullable<ConnectionInternals["connectio
  * - every sessionTimeout/3, a probe (`exists("/")`) with a deadline: a silent connection keeps
  *   the client "connected" forever (trap 2), so a hung probe drops the connection and the client
  *   reconnects, within the same session while the server still has it;
+ * - a connection that a server does not answer within the session timeout divided by the number
+ *   of servers is dropped, and the client tries the next (a SIGSTOPped server accepts and is silent);
  * - a session not heard from for 1.5 x the session timeout is treated as expired (traps 1 and 4):
  *   the server has expired it by then, but the client would only learn so when it reconnects, and
  *   never if the server lost its data. Its client is abandoned and a new one made.
@@ -146,7 +148,17 @@ export class ZkSessions {
   private closed = false;
   private readonly abandoned = new Set<Promise<void>>();
 
-  constructor(private readonly options: ZkSessionsOptions) {}
+  /**
+   * How long one server may take to answer a connection, as ZooKeeper's own client allows: the
+   * session timeout shared among the servers, so that the client can try each of them before its
+   * session expires. A whole session timeout on a silent server was a session lost for sure.
+   */
+  private readonly connectTimeoutMs: number;
+
+  constructor(private readonly options: ZkSessionsOptions) {
+    const hosts = options.servers.split("/")[0]!.split(",").length;
+    this.connectTimeoutMs = Math.max(100, Math.floor(options.sessionTimeoutMs / hosts));
+  }
 
   /** The current session, then every new one; connects on first use. */
   readonly sessions$: Observable<ZkSession> = defer(() => {
@@ -228,9 +240,10 @@ export class ZkSessions {
       );
       return;
     }
-    if (this.waitingSince !== undefined && now - this.waitingSince > sessionTimeoutMs) {
-      // Connecting for a whole session timeout: the client only times out the TCP connect, not a
-      // handshake that a silent server never answers. Drop it so that it tries the next server.
+    if (this.waitingSince !== undefined && now - this.waitingSince >= this.connectTimeoutMs) {
+      // Connecting for longer than a server's share of the session timeout: the client only times
+      // out the TCP connect, not a handshake that a silent server never answers (a SIGSTOPped
+      // leader accepts connections and says nothing). Drop it so that it tries the next server.
       this.waitingSince = now;
       internals(this.client).socket?.destroy();
       return;
