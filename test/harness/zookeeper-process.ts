@@ -25,6 +25,8 @@ interface ServerSpec {
   readonly clientPort: number;
   /** `server.N=...` lines of the ensemble; empty for a standalone server. */
   readonly quorum: readonly string[];
+  /** More zoo.cfg lines; ZooKeeper makes a key it does not know the system property `zookeeper.<key>`. */
+  readonly config?: readonly string[];
 }
 
 /**
@@ -112,6 +114,7 @@ export class ZooKeeperProcess {
       "4lw.commands.whitelist=*",
       "maxClientCnxns=0",
       ...this.spec.quorum,
+      ...(this.spec.config ?? []),
     ];
     writeFileSync(this.configFile, `${lines.join("\n")}\n`);
     if (this.spec.quorum.length > 0) writeFileSync(join(this.dataDir, "myid"), `${this.spec.id}\n`);
@@ -217,11 +220,11 @@ export class ZooKeeperProcess {
 }
 
 /** Starts a standalone ZooKeeper on a free port, with a temp data dir; ready when it serves. */
-export async function startZooKeeper(): Promise<ZooKeeperProcess> {
+export async function startZooKeeper(config: readonly string[] = []): Promise<ZooKeeperProcess> {
   for (let attempt = 1; ; attempt++) {
     const [clientPort] = await freePorts(1);
     const server = new ZooKeeperProcess(
-      { id: 1, dir: makeTempDir("zk"), clientPort: clientPort!, quorum: [] },
+      { id: 1, dir: makeTempDir("zk"), clientPort: clientPort!, quorum: [], config },
       true,
     );
     try {
