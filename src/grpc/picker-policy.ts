@@ -35,6 +35,12 @@ export interface PolicySpec<C> {
    * a moment comes back to it.
    */
   readonly wholeSet?: boolean;
+  /**
+   * The balancer learns from how each call ended (p2c counts calls in flight): a call grpc-js
+   * picked but never started is then reported to it as not sent. The others' `done` does nothing,
+   * and their picks are not tracked.
+   */
+  readonly learns?: boolean;
 }
 
 interface Child {
@@ -144,6 +150,12 @@ export const registerPolicy = <C>(
         return result;
       }
       const { onCallStarted, onCallEnded } = result;
+      const ended: typeof onCallEnded = (code, details, metadata) => {
+        onCallEnded?.(code, details, metadata);
+        // Kratos' rule: UNKNOWN is how an application error surfaces, not the server's health.
+        picked.done(code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } });
+      };
+      if (spec.learns !== true) return { ...result, onCallEnded: ended };
       const call = { picked, started: false };
       const complete: typeof result = {
         ...result,
@@ -151,13 +163,7 @@ export const registerPolicy = <C>(
           call.started = true;
           onCallStarted?.();
         },
-        onCallEnded: (code, details, metadata) => {
-          onCallEnded?.(code, details, metadata);
-          // Kratos' rule: UNKNOWN is how an application error surfaces, not the server's health.
-          picked.done(
-            code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } },
-          );
-        },
+        onCallEnded: ended,
       };
       unstarted.register(complete, call);
       return complete;

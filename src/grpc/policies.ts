@@ -63,6 +63,7 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
     grpc,
     {
       name: P2C_POLICY,
+      learns: true,
       parse: (json) => {
         const o = object(P2C_POLICY, json, ["decayMs", "forcePickMs"]);
         return defined({

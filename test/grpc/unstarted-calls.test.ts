@@ -44,7 +44,13 @@ it("reports a call that never started as not sent, and a call that ran as done",
   const ended: (PickResult | "ok")[] = [];
   registerPolicy(
     grpc,
-    { name: "rxnaming_test_spy", parse: () => ({}), toJson: () => ({}), balancer: () => spy(ended) },
+    {
+      name: "rxnaming_test_spy",
+      learns: true,
+      parse: () => ({}),
+      toJson: () => ({}),
+      balancer: () => spy(ended),
+    },
     () => undefined,
   );
   const server = await startEcho("s1");
