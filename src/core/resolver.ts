@@ -23,6 +23,7 @@ import {
   type InstancesInfo,
   type NamingError,
 } from "../model/index.js";
+import { LatestSubject } from "./latest-subject.js";
 
 /** Kratos' Resolver (Fetch / Watch / Close), as streams. */
 export interface Resolver {
@@ -67,7 +68,7 @@ export const resolver = (
   const instances$ = defer(() => shared(appId)).pipe(
     takeUntil(closed),
     pipeline ?? identity,
-    share({ connector: () => new ReplaySubject<InstancesInfo>(1), resetOnRefCountZero: true }),
+    share({ connector: () => new LatestSubject<InstancesInfo>(), resetOnRefCountZero: true }),
   );
   const noSetInTime = (): Observable<never> =>
     throwError(() =>

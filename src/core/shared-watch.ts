@@ -1,19 +1,9 @@
-import {
-  defer,
-  filter,
-  finalize,
-  map,
-  ReplaySubject,
-  retry,
-  share,
-  takeUntil,
-  timer,
-  type Observable,
-} from "rxjs";
+import { defer, filter, finalize, map, retry, share, takeUntil, timer, type Observable } from "rxjs";
 import { toNamingError, type InstancesInfo, type NamingError } from "../model/index.js";
 import type { Backend, WatchMessage } from "../port/index.js";
 import { AppSet } from "./app-set.js";
 import { retryDelay, type BackoffOptions } from "./backoff.js";
+import { LatestSubject } from "./latest-subject.js";
 
 export interface SharedWatchOptions {
   readonly backend: Backend;
@@ -29,7 +19,7 @@ export interface SharedWatchOptions {
 
 /**
  * The one backend watch of an app, hot and shared: however many subscribers, one backend watch;
- * a late subscriber gets the latest set at once (ReplaySubject(1)); after the last one leaves,
+ * a late subscriber gets the latest set at once (a ReplaySubject(1): LatestSubject); after the last one leaves,
  * the watch lingers `lingerMs` (a consumer that re-subscribes soon finds it warm), then is
  * cancelled.
  *
@@ -72,7 +62,7 @@ export const sharedWatch = (options: SharedWatchOptions, appId: string): Observa
     takeUntil(options.closed$),
     finalize(() => options.ended?.()),
     share({
-      connector: () => new ReplaySubject<InstancesInfo>(1),
+      connector: () => new LatestSubject<InstancesInfo>(),
       resetOnError: true,
       resetOnComplete: true,
       // Once closed, no linger: a timer left running would keep the process alive for nothing.
