@@ -1,7 +1,8 @@
 /**
  * Scenario 1: N consumers of one appid. rxnaming: N subscribers of one `build(app).instances$`
  * (or N `build(app)`, one each); raw: one `etcd3` prefix watcher per consumer; floor: N
- * subscribers of a bare `ReplaySubject(1)`; kratos: the Kratos strategy ported (./kratos-port.ts),
+ * subscribers of a bare `ReplaySubject(1)`; raw-fanout: one raw watcher whose values a bare
+ * `ReplaySubject(1)` fans out to N subscribers (the floor of any RxJS fan-out); kratos: the Kratos strategy ported (./kratos-port.ts),
  * one watch per consumer and a full prefix Get on every event. Setup time, heap per consumer, etcd
  * watchers added, and the latency from a put until the last consumer saw it.
  */
@@ -119,6 +120,22 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
       await first;
       break;
     }
+    case "raw-fanout": {
+      // What one writes by hand with RxJS: one raw watcher, its values fanned out by a bare
+      // ReplaySubject(1). The latency floor of any RxJS fan-out to this many subscribers.
+      subject = new ReplaySubject<InstancesInfo>(1);
+      const fan = subject;
+      for (let i = 0; i < p.consumers; i++) {
+        const c: Consumer = { latest: undefined, seen: 0 };
+        kept.push(c);
+        subscriptions.push(fan.subscribe(onInfo(c)));
+      }
+      loopEnd = performance.now();
+      const w = await client!.watch().prefix(appPrefix(p.app)).create();
+      w.on("put", (kv) => fan.next(JSON.parse(kv.value.toString()) as InstancesInfo));
+      watchers.push(w);
+      break;
+    }
     case "floor": {
       subject = new ReplaySubject<InstancesInfo>(1);
       subject.next({ appId: p.app, instances: [], revision: "1" });
@@ -160,7 +177,8 @@ export const consumers = async (p: ConsumersParams): Promise<ConsumersResult> =>
   await Promise.all(kratos.map((w) => w.cancel()));
   client?.close();
   writer.close();
-  if (kept.some((c) => c.seen === 0 && p.variant !== "raw")) throw new Error("a consumer saw nothing");
+  if (kept.some((c) => c.seen === 0 && p.variant !== "raw" && p.variant !== "raw-fanout"))
+    throw new Error("a consumer saw nothing");
   if (kratosError !== undefined) throw kratosError;
 
   return {

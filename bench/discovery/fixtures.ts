@@ -65,7 +65,7 @@ interface Endpoints {
  * "kratos" is the Kratos v1/v2 strategy written in TypeScript, what a direct port does: its own
  * watch per consumer, and a full prefix `Get` decoded whole on every watch response (./kratos-port.ts).
  */
-export type ConsumersVariant = "rxnaming" | "rxnaming-builds" | "raw" | "kratos" | "floor";
+export type ConsumersVariant = "rxnaming" | "rxnaming-builds" | "raw" | "raw-fanout" | "kratos" | "floor";
 
 export interface ConsumersParams extends Endpoints {
   readonly scenario: "consumers";

@@ -274,6 +274,7 @@ export const runDiscoveryBench = async (): Promise<DiscoveryResults> => {
       ["rxnaming", SIZES.consumers],
       ["rxnaming-builds", SIZES.consumers],
       ["rxnaming", SIZES.largeConsumers],
+      ["raw-fanout", SIZES.largeConsumers],
       ...(round === 0
         ? ([
             ["floor", SIZES.consumers],
