@@ -1,5 +1,5 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
-import { GRPCResourceExhastedError, type Etcd3, type IDeleteRangeResponse, type IRangeResponse } from "etcd3";
+import { GRPCResourceExhastedError, type Etcd3, type IDeleteRangeResponse } from "etcd3";
 import { asyncScheduler, Observable, Subject } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
@@ -18,6 +18,7 @@ import { KeepAliveHub } from "./keepalive-hub.js";
 import { Limiter } from "./limiter.js";
 import { Members } from "./members.js";
 import { prefixEnd } from "./prefix-end.js";
+import { decodeRangePage, rangePageOf, type RangePage } from "./range-page.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 
 /** Keys in the first page of a range read: one call for apps up to this size (and 4 MB). */
@@ -65,15 +66,16 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   // values are 33 MB), pages sized to PAGE_BYTES by what the keys so far weighed. Every page after
   // the first is read at the first's revision: one consistent set, or ErrCompacted (then the watch
   // fails and core reads again).
-  const rangePage = (
-    key: Buffer,
-    end: Buffer,
-    limit: number,
-    revision?: Revision,
-  ): Promise<IRangeResponse> => {
+  const rangePage = (key: Buffer, end: Buffer, limit: number, revision?: Revision): Promise<RangePage> => {
     const request = { key, range_end: end, limit, ...(revision !== undefined && { revision }) };
-    return members.unary<IRangeResponse>(
-      { service: "KV", method: "range", request, fallback: (o) => client.kv.range(request, o) },
+    return members.unary<RangePage>(
+      {
+        service: "KV",
+        method: "range",
+        request,
+        deserialize: decodeRangePage,
+        fallback: (o) => client.kv.range(request, o).then(rangePageOf),
+      },
       deadlineMs,
     );
   };
@@ -84,31 +86,26 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
           const start = Buffer.from(prefix);
           const end = prefixEnd(start);
           let limit = FIRST_PAGE;
-          let res: IRangeResponse;
+          let page: RangePage;
           try {
-            res = await rangePage(start, end, limit);
+            page = await rangePage(start, end, limit);
           } catch (e) {
             if (!(e instanceof GRPCResourceExhastedError)) throw e;
             limit = SMALL_PAGE;
-            res = await rangePage(start, end, limit);
+            page = await rangePage(start, end, limit);
           }
-          const revision = res.header.revision;
-          const entries: KeyValue[] = [];
+          const revision = page.revision;
+          const entries = page.entries;
           for (;;) {
-            let bytes = 0;
-            for (const kv of res.kvs) {
-              bytes += kv.key.length + kv.value.length;
-              entries.push({ key: kv.key.toString(), value: kv.value.toString() });
-            }
-            const last = res.kvs[res.kvs.length - 1];
-            if (!res.more || last === undefined) return { revision, entries };
+            if (!page.more || page.lastKey === undefined) return { revision, entries };
             // As many keys as PAGE_BYTES holds at the weight seen, within [SMALL_PAGE, FIRST_PAGE].
             limit = Math.max(
               SMALL_PAGE,
-              Math.min(FIRST_PAGE, Math.floor((PAGE_BYTES * res.kvs.length) / bytes)),
+              Math.min(FIRST_PAGE, Math.floor((PAGE_BYTES * page.entries.length) / page.bytes)),
             );
             // The next page starts just after the last key read: that key with a zero byte appended.
-            res = await rangePage(Buffer.concat([last.key, ZERO]), end, limit, revision);
+            page = await rangePage(Buffer.concat([page.lastKey, ZERO]), end, limit, revision);
+            for (const entry of page.entries) entries.push(entry);
           }
         }),
       etcdError("range"),

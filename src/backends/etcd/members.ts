@@ -22,6 +22,36 @@ type ServiceClient = Record<
   string,
   (...args: [unknown, MetadataLike, { deadline?: Date }, Callback<unknown>?]) => unknown
 >;
+// grpc-js' own way to call a method with a deserializer of one's choosing (`Client.makeUnaryRequest`),
+// and the method definitions a generated client keeps on its constructor.
+interface MethodDefinition {
+  readonly path: string;
+  readonly requestSerialize: (request: unknown) => Buffer;
+  /** The method's name on the client ("range"); the definition's key is the proto's ("Range"). */
+  readonly originalName?: string;
+}
+interface RawCaller {
+  makeUnaryRequest(
+    path: string,
+    serialize: (request: unknown) => Buffer,
+    deserialize: (message: Buffer) => unknown,
+    request: unknown,
+    metadata: MetadataLike,
+    options: { deadline?: Date },
+    callback: Callback<unknown>,
+  ): unknown;
+}
+const rawMethodOf = (
+  service: ServiceClient,
+  method: string,
+): { caller: RawCaller; definition: MethodDefinition } | undefined => {
+  const definitions = (service.constructor as { service?: Record<string, MethodDefinition> }).service ?? {};
+  const definition = Object.values(definitions).find((d) => d.originalName === method) ?? definitions[method];
+  const caller = service as unknown as Partial<RawCaller>;
+  return typeof definition?.path === "string" && typeof caller.makeUnaryRequest === "function"
+    ? { caller: caller as RawCaller, definition }
+    : undefined;
+};
 interface HostLike {
   readonly host: string;
   getServiceClient(service: string): ServiceClient;
@@ -68,6 +98,11 @@ export interface UnarySpec<Res> {
   readonly method: string;
   readonly request: object;
   readonly fallback: (options: { deadline: Date }) => Promise<Res>;
+  /**
+   * Decodes the answer from the wire instead of the client's decoder (the fallback is then the
+   * client's answer, converted): for a reply too large to decode twice, the range of a snapshot.
+   */
+  readonly deserialize?: (message: Buffer) => Res;
 }
 
 /** How long a member stays suspect after it failed a call or a stream (default). */
@@ -238,11 +273,27 @@ export class Members {
   ): Promise<Res> {
     const metadata = await pool.authenticator.getMetadata();
     const service = host.getServiceClient(spec.service);
+    const deserialize = spec.deserialize;
+    const raw = deserialize && rawMethodOf(service, spec.method);
+    // A client whose services are not grpc-js' generated clients is called the public way.
+    if (deserialize !== undefined && raw === undefined) return spec.fallback({ deadline });
     return new Promise<Res>((resolve, reject) => {
-      service[spec.method]!.call(service, spec.request, metadata, { deadline }, (err, res) => {
+      const done: Callback<unknown> = (err, res) => {
         if (err !== null) reject(err);
         else resolve(res as Res);
-      });
+      };
+      if (raw) {
+        const { caller, definition } = raw;
+        caller.makeUnaryRequest(
+          definition.path,
+          definition.requestSerialize,
+          deserialize!,
+          spec.request,
+          metadata,
+          { deadline },
+          done,
+        );
+      } else service[spec.method]!.call(service, spec.request, metadata, { deadline }, done);
     });
   }
 }
