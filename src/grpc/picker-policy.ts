@@ -16,6 +16,7 @@ import {
 import { NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
+import { UnstartedCalls } from "./unstarted-calls.js";
 
 /** What makes one of our load-balancing policies: its name, its config, and a balancer. */
 export interface PolicySpec<C> {
@@ -69,19 +70,8 @@ const anonymous = (addr: string): Instance =>
     status: 1,
   });
 
-/**
- * Picks that grpc-js let go without starting their call. grpc-js calls `onCallEnded` only for a
- * call it started: one cancelled before it started (its deadline passed while call credentials
- * were made), or whose subchannel dropped meanwhile (grpc-js then picks again), ends without a
- * word, and p2c would count it in flight for ever, shunning a healthy endpoint a little more each
- * time. When grpc-js drops such a pick result, the pick is reported as not sent. (A started call
- * keeps only our `onCallEnded`, so its result is collected too: `started` tells them apart.)
- */
-const unstarted = new FinalizationRegistry<{ readonly picked: BalancerPick; readonly started: boolean }>(
-  (call) => {
-    if (!call.started) call.picked.done({ notSent: true });
-  },
-);
+/** Picks of learning balancers whose calls have not started (one watch for every channel). */
+const unstarted = new UnstartedCalls();
 
 /**
  * Registers one of our policies with grpc-js: a load balancer that keeps one subchannel (a
@@ -156,16 +146,16 @@ export const registerPolicy = <C>(
         picked.done(code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } });
       };
       if (spec.learns !== true) return { ...result, onCallEnded: ended };
-      const call = { picked, started: false };
+      let id = 0; // set below: the result must exist before it is watched
       const complete: typeof result = {
         ...result,
         onCallStarted: () => {
-          call.started = true;
+          unstarted.started(id, picked);
           onCallStarted?.();
         },
         onCallEnded: ended,
       };
-      unstarted.register(complete, call);
+      id = unstarted.picked(picked, complete);
       return complete;
     }
   }

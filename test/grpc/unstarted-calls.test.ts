@@ -100,6 +100,27 @@ it("reports a call that never started as not sent, and a call that ran as done",
     collect();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(ended.slice(ran + 5)).toEqual(["ok"]);
+
+    // A call whose credentials take 2.5 s starts late, after its pick was handed to the garbage
+    // collector's watch (1-2 s): it is reported once, as it ended, not also as not sent.
+    const late = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+      setTimeout(() => callback(null, new grpc.Metadata()), 2_500);
+    });
+    const code = await new Promise<grpc.status>((resolve) =>
+      (
+        c as unknown as {
+          echo(m: Buffer, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): void;
+        }
+      ).echo(Buffer.from("hi"), { deadline: Date.now() + 10_000, credentials: late }, (e) =>
+        resolve(e?.code ?? grpc.status.OK),
+      ),
+    );
+    expect(code).toBe(grpc.status.OK);
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ended.slice(ran + 6)).toEqual(["ok"]);
   } finally {
     c.close();
     regs.dispose();
