@@ -228,7 +228,9 @@ const MiB = 1024 * 1024;
 /**
  * Flat: from the second sample of a life (the first is still warming up) to the last, heap grew
  * by at most max(2 MiB, 20 %) and fds by at most 6 (gRPC may hold a connection to each member,
- * or not, at a given moment). Lives with fewer than 3 samples are not judged.
+ * or not, at a given moment; each fd sample is the lowest of five readings over 2 s, so that
+ * sockets still closing after a partition do not count). Lives with fewer than 3 samples are not
+ * judged.
  */
 export const flatness = (samples: readonly Samples[]): { judged: number; problems: Problem[] } => {
   const problems: Problem[] = [];
