@@ -221,6 +221,8 @@ export interface Samples {
   readonly pid: number;
   readonly heap: number[];
   readonly fds: number[];
+  /** The kinds of the fds at the last sample (`WorkerHandle.fdKinds`). */
+  lastFdKinds?: string;
 }
 
 const MiB = 1024 * 1024;
@@ -250,7 +252,7 @@ export const flatness = (samples: readonly Samples[]): { judged: number; problem
     if (fdLast - fdBase > 6)
       problems.push({
         check: "fds flat",
-        message: `worker ${s.worker} (pid ${s.pid}) fds ${s.fds.join(" -> ")}`,
+        message: `worker ${s.worker} (pid ${s.pid}) fds ${s.fds.join(" -> ")} (last: ${s.lastFdKinds ?? "?"})`,
       });
   }
   return { judged, problems };

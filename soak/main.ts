@@ -110,6 +110,7 @@ const main = async (): Promise<number> => {
       const s = samples.get(state.pid) ?? { worker: w.id, pid: state.pid, heap: [], fds: [] };
       s.heap.push(state.heapUsed);
       s.fds.push(fds);
+      s.lastFdKinds = w.fdKinds();
       samples.set(state.pid, s);
     }
     const lostNow = lostOutcomes(world.workers);

@@ -1,6 +1,6 @@
 // The driver's handle on a worker process: start (fork), query, quiet, SIGKILL and restart, stop.
 import { fork, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { TcpProxy } from "../test/harness/index.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./protocol.js";
@@ -155,6 +155,27 @@ export class WorkerHandle {
     if (pid === undefined) return undefined;
     try {
       return readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What the worker's open fds are, by kind ("socket 12, pipe 4, ..."): to tell a leak's kind. */
+  fdKinds(): string | undefined {
+    const pid = this.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const kinds = new Map<string, number>();
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        let kind = "?";
+        try {
+          kind = readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/[:[].*$/, "");
+        } catch {
+          // Closed between the listing and the link: not counted as a kind.
+        }
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+      return [...kinds].map(([k, n]) => `${k} ${n}`).join(", ");
     } catch {
       return undefined;
     }

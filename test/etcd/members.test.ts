@@ -77,4 +77,21 @@ describe("Members", () => {
     expect(new Set(opened)).toEqual(new Set(["m1", "m3"]));
     expect(new Set(called)).toEqual(new Set(["m1", "m3"]));
   });
+
+  it("reads with the public API when a member's service cannot be given a decoder", async () => {
+    const { client, called } = fakeClient(["m1"]);
+    const members = new Members(client);
+    const res = await members.unary(
+      {
+        service: "KV",
+        method: "range",
+        request: {},
+        deserialize: () => "decoded here",
+        fallback: async () => "the public way",
+      },
+      1_000,
+    );
+    expect(res).toBe("the public way");
+    expect(called).toEqual([]);
+  });
 });
