@@ -5,6 +5,9 @@ import { GRPCCancelledError, isRecoverableError, type IOptions } from "etcd3";
  * `etcd3` client options that suit rxnaming (ETCD3-NOTES):
  * - gRPC keep-alive, so that a hung or silently partitioned member is noticed in seconds
  *   (the client does not notice by default);
+ * - a reconnect backoff of at most 1 s (gRPC's default grows to 2 minutes), so a member that is
+ *   back is used again within a second, and rxnaming need not re-make its connections (which
+ *   leaks them in grpc-js 1.14, see `Members.failed`);
  * - a per-host circuit breaker that does not count cancelled calls (trap 4: cancelling a watch
  *   stream counted as a failure and opened the breaker) — and none at all for a single host,
  *   where there is nowhere else to go;
@@ -24,6 +27,8 @@ export const etcdClientOptions = (options: IOptions): IOptions => {
     grpcOptions: {
       "grpc.keepalive_time_ms": 5_000,
       "grpc.keepalive_timeout_ms": 2_000,
+      "grpc.initial_reconnect_backoff_ms": 500,
+      "grpc.max_reconnect_backoff_ms": 1_000,
       // Not "grpc.keepalive_permit_without_calls": etcd treats pings on a connection without a
       // stream as abuse and answers GOAWAY too_many_pings after three, and grpc-js then doubles its
       // ping interval (seen 24-43 times in a 10-minute soak). A naming's watch or keep-alive stream

@@ -54,9 +54,26 @@ const rawMethodOf = (
 };
 interface HostLike {
   readonly host: string;
+  /** The client's `grpcOptions`, as etcd3's Host keeps them. */
+  readonly channelOptions?: Readonly<Record<string, unknown>>;
   getServiceClient(service: string): ServiceClient;
   resetAllServices(): void;
 }
+
+/**
+ * The longest reconnect backoff for which a member's channels are left to reconnect by themselves.
+ * gRPC's default is 120 s, too long to wait after a partition (a lease would be lost for minutes).
+ */
+const SHORT_BACKOFF_MS = 5_000;
+
+/**
+ * Whether a member's channels reconnect soon enough by themselves: the client bounds gRPC's
+ * reconnect backoff, as `etcdClientOptions` does.
+ */
+const reconnectsSoon = (host: HostLike): boolean => {
+  const max = host.channelOptions?.["grpc.max_reconnect_backoff_ms"];
+  return typeof max === "number" && max <= SHORT_BACKOFF_MS;
+};
 interface PoolLike {
   readonly hosts: readonly HostLike[];
   readonly authenticator: { getMetadata(): Promise<MetadataLike>; invalidateMetadata(): void };
@@ -165,12 +182,18 @@ export class Members {
   }
 
   /**
-   * A member failed a call or a stream: suspect it, and when it could not be reached re-make its
-   * connection, as the client does (a gRPC channel left alone retries with a backoff of up to 2
-   * minutes). A deadline alone does not: the channel may carry healthy streams.
+   * A member failed a call or a stream: suspect it. When it could not be reached and the client
+   * leaves gRPC's reconnect backoff at its default (up to 2 minutes), re-make its connection, as
+   * the client does. A deadline alone does not: the channel may carry healthy streams.
+   *
+   * A client whose backoff is short (`etcdClientOptions`) is left to reconnect by itself, because
+   * re-making a connection during a partition leaks one: grpc-js 1.14 closes a channel whose
+   * subchannel waits out a backoff without stopping it, so the subchannel connects when the member
+   * is back and nothing ever closes that connection. A 3-member client cut off three times for
+   * 8.5 s went from 22 sockets to 46.
    */
   failed(host: HostLike, error: Error): void {
-    if (error instanceof GRPCUnavailableError) host.resetAllServices();
+    if (error instanceof GRPCUnavailableError && !reconnectsSoon(host)) host.resetAllServices();
     this.suspect(host.host);
   }
 
