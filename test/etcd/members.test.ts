@@ -2,9 +2,10 @@
 // A lone member that is suspect is simply used, with one stream, not a burst of opened-and-cancelled
 // ones; with three members, calls and streams go to the healthy ones first.
 import { EventEmitter } from "node:events";
-import type { Etcd3 } from "etcd3";
+import { GRPCDeadlineExceededError, GRPCUnavailableError, type Etcd3 } from "etcd3";
 import { describe, expect, it } from "vitest";
 import { Members } from "../../src/backends/etcd/members.js";
+import { etcdClientOptions } from "../../src/index.js";
 
 class FakeStream extends EventEmitter {
   writable = true;
@@ -19,13 +20,15 @@ class FakeStream extends EventEmitter {
   }
 }
 
-const fakeClient = (names: string[]) => {
+const fakeClient = (names: string[], channelOptions?: Record<string, unknown>) => {
   const opened: string[] = [];
   const called: string[] = [];
+  const reset: string[] = [];
   const metadata = { clone: () => metadata, set: () => undefined };
   const hosts = names.map((host) => ({
     host,
-    resetAllServices: () => undefined,
+    channelOptions,
+    resetAllServices: () => reset.push(host),
     getServiceClient: () => ({
       watch: () => {
         opened.push(host);
@@ -43,7 +46,7 @@ const fakeClient = (names: string[]) => {
       authenticator: { getMetadata: async () => metadata, invalidateMetadata: () => undefined },
     },
   };
-  return { client: client as unknown as Etcd3, opened, called };
+  return { client: client as unknown as Etcd3, opened, called, reset, hosts };
 };
 
 const watchSpec = {
@@ -93,5 +96,27 @@ describe("Members", () => {
     );
     expect(res).toBe("the public way");
     expect(called).toEqual([]);
+  });
+
+  // A member that could not be reached gets new channels only when gRPC would otherwise wait up to
+  // 2 minutes to reconnect: re-making channels during a partition leaks a connection in grpc-js 1.14.
+  it("re-makes an unreachable member's channels only when the client's reconnect backoff is long", () => {
+    const unreachable = new GRPCUnavailableError("14 UNAVAILABLE: connect ECONNREFUSED");
+    const cases: [Record<string, unknown> | undefined, string[]][] = [
+      [undefined, ["m1"]], // gRPC's default backoff
+      [{ "grpc.max_reconnect_backoff_ms": 120_000 }, ["m1"]],
+      [etcdClientOptions({ hosts: "m1" }).grpcOptions, []],
+      [{ "grpc.max_reconnect_backoff_ms": 5_000 }, []],
+    ];
+    for (const [options, expected] of cases) {
+      const { client, reset, hosts } = fakeClient(["m1"], options);
+      const members = new Members(client);
+      const host = hosts[0] as unknown as Parameters<Members["failed"]>[0];
+      members.failed(host, unreachable);
+      // A deadline alone never does: the channel may carry healthy streams.
+      members.failed(host, new GRPCDeadlineExceededError("4 DEADLINE_EXCEEDED"));
+      expect(reset, JSON.stringify(options)).toEqual(expected);
+      expect(members.isSuspect("m1")).toBe(true);
+    }
   });
 });
