@@ -7,12 +7,10 @@
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/index.js";
-import { startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
+import { sleep, startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
 import { EtcdWorld, freshApp, inst, putInstance, Recorder } from "./support.js";
 
 useHarnessCleanup("each");
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("partitions of a client from etcd", () => {
   let world: EtcdWorld | undefined;
