@@ -280,7 +280,7 @@ main().then(
 const settledFdCounts = async (workers: readonly WorkerHandle[]): Promise<Map<WorkerHandle, number>> => {
   const lowest = new Map<WorkerHandle, number>();
   for (let i = 0; i < 5; i++) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    if (i > 0) await sleep(500);
     for (const w of workers) {
       const n = w.fdCount();
       if (n !== undefined) lowest.set(w, Math.min(n, lowest.get(w) ?? n));
