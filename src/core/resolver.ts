@@ -23,6 +23,7 @@ import {
   type InstancesInfo,
   type NamingError,
 } from "../model/index.js";
+import { awaitableTask, type AwaitableTask } from "./awaitable-task.js";
 import { LatestSubject } from "./latest-subject.js";
 
 /** Kratos' Resolver (Fetch / Watch / Close), as streams. */
@@ -31,8 +32,11 @@ export interface Resolver {
   readonly appId: string;
   /** Hot, shared, replays the latest set; never errors for backend faults; completes on close. */
   readonly instances$: Observable<InstancesInfo>;
-  /** The current set; waits for the first load. */
-  fetch(): TE.TaskEither<NamingError, InstancesInfo>;
+  /**
+   * The current set; waits for the first load. A `TaskEither` (`fetch()()` runs it) that can also
+   * be awaited directly: `const set = await resolver.fetch()` is an `Either`.
+   */
+  fetch(): AwaitableTask<NamingError, InstancesInfo>;
   /** Emits on every change (Kratos Watch). */
   watch(): Observable<void>;
   /** Completes this resolver's streams; the app's shared watch goes on for other resolvers. */
@@ -81,13 +85,15 @@ export const resolver = (
     appId,
     instances$,
     fetch: () =>
-      TE.tryCatch(
-        () =>
-          firstValueFrom(instances$.pipe(timeout({ first: fetchTimeoutMs, with: noSetInTime, scheduler }))),
-        (e) =>
-          e instanceof Error && e.name === "EmptyError"
-            ? closedError(`resolver of ${appId}`)
-            : toNamingError("fetch")(e),
+      awaitableTask(
+        TE.tryCatch(
+          () =>
+            firstValueFrom(instances$.pipe(timeout({ first: fetchTimeoutMs, with: noSetInTime, scheduler }))),
+          (e) =>
+            e instanceof Error && e.name === "EmptyError"
+              ? closedError(`resolver of ${appId}`)
+              : toNamingError("fetch")(e),
+        ),
       ),
     watch: () => instances$.pipe(map((): void => undefined)),
     close: async () => {
@@ -100,7 +106,7 @@ export const resolver = (
 const invalidResolver = (appId: string, error: NamingError): Resolver => ({
   appId,
   instances$: throwError(() => error),
-  fetch: () => TE.left(error),
+  fetch: () => awaitableTask(TE.left(error)),
   watch: () => throwError(() => error),
   close: async () => undefined,
 });

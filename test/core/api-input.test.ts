@@ -16,6 +16,7 @@ import {
   type Instance,
 } from "../../src/index.js";
 import { kratosV1Layout } from "../../src/backends/layouts/index.js";
+import { testInstance } from "../../src/testing/index.js";
 import { info, inst } from "../fixtures.js";
 
 /** What a new user tries: wrong input at every public entry, each answered with a NamingError. */
@@ -109,5 +110,25 @@ describe("fetch()", () => {
     const result = await naming.build("demo").fetch()();
     expect(result).toMatchObject({ _tag: "Right", right: { appId: "demo", instances: [] as Instance[] } });
     await naming.close();
+  });
+
+  it("can be awaited directly: `await fetch()` gives the Either, not the task", async () => {
+    const naming = memoryNaming();
+    const sub = naming.register(testInstance({ appId: "demo", hostname: "h1" })).subscribe();
+    const awaited: unknown = await naming.build("demo").fetch();
+    expect(awaited).toMatchObject({ _tag: "Right", right: { appId: "demo", instances: [{ hostname: "h1" }] } });
+    // Still a TaskEither: fp-ts combinators and fetch()() work as before, and each run reads anew.
+    const task = naming.build("demo").fetch();
+    expect(typeof task).toBe("function");
+    expect(await task()).toEqual(awaited);
+    sub.unsubscribe();
+    await naming.close();
+  });
+
+  it("awaited after close, is a Closed Left rather than a rejection", async () => {
+    const naming = memoryNaming();
+    const resolver = naming.build("demo");
+    await naming.close();
+    expect(await resolver.fetch()).toMatchObject({ _tag: "Left", left: { _tag: "Closed" } });
   });
 });
