@@ -36,6 +36,14 @@ const readVersion = (): string =>
   (createRequire(import.meta.url)("@grpc/grpc-js/package.json") as { version: string }).version;
 
 /**
+ * The exports of `@grpc/grpc-js` (CommonJS) from what a dynamic import gave. Node's ESM loader
+ * puts them on `default`; tsx and bundlers that honour `__esModule` give them as the namespace
+ * itself, with no `default`.
+ */
+export const moduleExports = (ns: GrpcJs & { default?: GrpcJs }): GrpcJs =>
+  ns.default !== undefined && "experimental" in ns.default ? ns.default : ns;
+
+/**
  * Loads `@grpc/grpc-js` (an optional peer dependency) and checks its version; a missing or
  * unsupported copy is a `NamingError` that says which versions work.
  */
@@ -43,9 +51,8 @@ export const loadGrpcJs = (): TE.TaskEither<NamingError, GrpcJs> =>
   pipe(
     TE.tryCatch(
       async () => {
-        const ns = await import("@grpc/grpc-js");
-        // A CommonJS module seen from ESM: its exports are the default export.
-        return { grpc: ns.default, version: readVersion() };
+        const ns = (await import("@grpc/grpc-js")) as GrpcJs & { default?: GrpcJs };
+        return { grpc: moduleExports(ns), version: readVersion() };
       },
       (cause) =>
         new NamingError(
