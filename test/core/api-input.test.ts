@@ -116,7 +116,10 @@ describe("fetch()", () => {
     const naming = memoryNaming();
     const sub = naming.register(testInstance({ appId: "demo", hostname: "h1" })).subscribe();
     const awaited: unknown = await naming.build("demo").fetch();
-    expect(awaited).toMatchObject({ _tag: "Right", right: { appId: "demo", instances: [{ hostname: "h1" }] } });
+    expect(awaited).toMatchObject({
+      _tag: "Right",
+      right: { appId: "demo", instances: [{ hostname: "h1" }] },
+    });
     // Still a TaskEither: fp-ts combinators and fetch()() work as before, and each run reads anew.
     const task = naming.build("demo").fetch();
     expect(typeof task).toBe("function");
