@@ -1,16 +1,25 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// The examples import the package by name, as users do; in this repository that name is the sources.
+const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+const alias = [
+  { find: /^rxnaming$/, replacement: src("index.ts") },
+  { find: /^rxnaming\/(.*)$/, replacement: src("$1/index.ts") },
+];
 
 // Four projects so that each suite can run alone (`npm run test:faults`) and all run in `npm test`.
 // The etcd suites start real etcd processes: they run their files one at a time, so that
 // two suites never race for the machine's two cores and timing-sensitive fault tests stay honest.
 export default defineConfig({
+  resolve: { alias },
   test: {
     projects: [
       {
         test: {
           name: "unit",
           benchmark: { include: [] },
-          include: ["test/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
           exclude: [
             "test/etcd/**",
             "test/faults/**",
@@ -18,6 +27,7 @@ export default defineConfig({
             "test/cli/**",
             "test/**/*.etcd.test.ts",
             "test/zookeeper/**",
+            "test/examples/**/*.run.test.ts",
           ],
           // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
           testTimeout: 30_000,
@@ -56,6 +66,16 @@ export default defineConfig({
           include: ["test/zookeeper/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "examples",
+          benchmark: { include: [] },
+          include: ["test/examples/**/*.run.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
           fileParallelism: false,
         },
       },
