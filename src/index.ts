@@ -1,12 +1,13 @@
 /**
  * rxnaming: service registration and discovery as RxJS streams — Kratos' naming module
- * (Resolver / Registry / Builder) for Node.js, on etcd and an embedded in-memory backend.
+ * (Resolver / Registry / Builder) for Node.js, on etcd, ZooKeeper and an embedded in-memory backend.
  *
  * The public surface, each name exported once: the instance model and its errors, the namings
- * (etcd, memory), the instance-set operators, the balancers. `rxnaming/operators` holds the
+ * (etcd, memory, ZooKeeper), the instance-set operators, the balancers. `rxnaming/operators` holds the
  * operators alone, `rxnaming/testing` the helpers for virtual-time tests.
  *
  * @packageDocumentation
+ * @module rxnaming
  */
 
 // The model: instances, their Kratos v1 codec, instance sets, errors.

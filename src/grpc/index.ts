@@ -1,6 +1,9 @@
 /**
  * The gRPC face: rxnaming as a resolver and load balancer of `@grpc/grpc-js` (an optional peer
  * dependency, loaded only by {@link registerGrpcResolver}). Published as `rxnaming/grpc`.
+ *
+ * @packageDocumentation
+ * @module rxnaming/grpc
  */
 export { registerGrpcResolver } from "./register.js";
 export type { GrpcResolverOptions, GrpcResolverRegistration } from "./register.js";

@@ -1,6 +1,9 @@
 /**
  * Instance-set operators: RxJS operators over `Observable<InstancesInfo>` that narrow, subset and
  * diff the sets a resolver emits. Published as `rxnaming/operators`.
+ *
+ * @packageDocumentation
+ * @module rxnaming/operators
  */
 export { filterInstances, instancePredicate } from "./filter-instances.js";
 export type { Allowed, InstancePredicate, InstanceSelector } from "./filter-instances.js";

@@ -8,6 +8,9 @@
  *   store.put("/kratos_etcd/demo/host-1", JSON.stringify({ appid: "demo", hostname: "host-1" }));
  *   expectObservable(naming.build("demo").instances$.pipe(map((i) => i.instances.length)), "^-!").toBe("a", { a: 1 });
  * });
+ *
+ * @packageDocumentation
+ * @module rxnaming/testing
  */
 import type { SchedulerLike } from "rxjs";
 import {
