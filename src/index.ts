@@ -25,6 +25,7 @@ export type { Naming } from "./naming.js";
 export type { CoreNaming } from "./core/index.js";
 export type {
   Resolver,
+  AwaitableTask,
   RegisterOptions,
   RegistrationEvent,
   Registered,
