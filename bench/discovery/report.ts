@@ -90,7 +90,7 @@ export const renderSection = (r: DiscoveryResults, command: string): string => {
     "GC; `process.cpuUsage()` is that process alone). The raw rows use `etcd3` 1.1 the way users do by hand, in",
     "the same run and against the same etcd. Numbers move ±20% between runs on this machine; compare rows.",
     "",
-    "### Targets (SPEC.md, Performance targets)",
+    "### Targets",
     "",
     "| target | measured | met |",
     "|---|---|---|",
