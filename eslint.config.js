@@ -2,11 +2,22 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-// The layering of SPEC.md's architecture, enforced: data flows one way,
+// The layering of docs/architecture.md, enforced: data flows one way,
 // backend -> port -> core -> operators/balancers -> faces, and nothing imports a face.
 // Each room names the rooms it may import; it may import none of the others. Every room may import
 // src/shared (small pure helpers: hashing, backoff, address parsing), which imports nothing of ours.
-const ourRooms = ["model", "port", "core", "backends", "operators", "balancers", "grpc", "cli", "testing"];
+const ourRooms = [
+  "model",
+  "port",
+  "core",
+  "backends",
+  "operators",
+  "balancers",
+  "grpc",
+  "undici",
+  "cli",
+  "testing",
+];
 const allowed = {
   shared: [],
   model: [],
@@ -35,9 +46,10 @@ const insides = [
   "!**/model/index.js",
 ];
 const faces = {
-  grpc: [...insides, "**/cli/**", "**/testing/**"],
-  cli: [...insides, "**/grpc/**", "**/testing/**"],
-  testing: [...insides, "**/grpc/**", "**/cli/**"],
+  grpc: [...insides, "**/cli/**", "**/testing/**", "**/undici/**"],
+  undici: [...insides, "**/cli/**", "**/testing/**", "**/grpc/**"],
+  cli: [...insides, "**/grpc/**", "**/testing/**", "**/undici/**"],
+  testing: [...insides, "**/grpc/**", "**/cli/**", "**/undici/**"],
 };
 
 const restrict = (files, forbidden, message) => ({
@@ -74,15 +86,15 @@ export default tseslint.config(
     restrict(
       [`src/${room}/**/*.ts`],
       forbidden,
-      `src/${room} may not import this (see SPEC.md, Architecture)`,
+      `src/${room} may not import this (see docs/architecture.md)`,
     ),
   ),
   // The root files build namings from rooms; none imports a face. (index.ts, the public barrel,
   // re-exports the gRPC face's entry point, which loads grpc-js only when called.)
   restrict(
     ["src/*.ts"],
-    ["**/cli/**", "**/testing/**", "**/grpc/**"],
-    "a root file may not import a face (see SPEC.md, Architecture)",
+    ["**/cli/**", "**/testing/**", "**/grpc/**", "**/undici/**"],
+    "a root file may not import a face (see docs/architecture.md)",
   ),
   { files: ["src/index.ts"], rules: { "no-restricted-imports": "off" } },
 );

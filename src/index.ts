@@ -50,6 +50,8 @@ export { zookeeperNaming, type ZooKeeperNamingOptions } from "./zookeeper-naming
 // Instance-set operators and balancers.
 export * from "./operators/index.js";
 export * from "./balancers/index.js";
+/** A pick: the instance, its address, and `done` to report how the call went (the spec's name for {@link Picked}). */
+export type { Picked as Pick } from "./balancers/index.js";
 
 // gRPC: the resolver and the balancing policies (grpc-js is loaded only when this is called).
 export {
