@@ -115,10 +115,24 @@ export const namingInterceptor = (
     return route;
   };
 
+  // Requests name few origins, each many times: parse and match each once.
+  const origins = new Map<string, URL | null>();
+  const appOrigin = (origin: string | URL | undefined): URL | null => {
+    if (origin === undefined) return null;
+    if (typeof origin !== "string") return isApp(origin.hostname) ? origin : null;
+    let url = origins.get(origin);
+    if (url === undefined) {
+      const parsed = new URL(origin);
+      url = isApp(parsed.hostname) ? parsed : null;
+      if (origins.size < 10_000) origins.set(origin, url);
+    }
+    return url;
+  };
+
   const interceptor = (dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch =>
     function namingDispatch(request, handler) {
-      const origin = typeof request.origin === "string" ? new URL(request.origin) : request.origin;
-      if (origin === undefined || !isApp(origin.hostname)) return dispatch(request, handler);
+      const origin = appOrigin(request.origin);
+      if (origin === null) return dispatch(request, handler);
       const call = new Call(routeOf(origin.hostname), origin, request, handler, options.hashKey);
       call.start();
       return true;
