@@ -69,6 +69,7 @@ beforeAll(async () => {
         "@grpc/grpc-js": dev["@grpc/grpc-js"],
         "@types/node": dev["@types/node"],
         etcd3: "~1.1.2", // only for the example that makes its own client
+        undici: dev["undici"], // only for HTTP by name
       },
     }),
   );
@@ -116,6 +117,11 @@ describe("the examples, in a new pnpm project that installed the packed package"
     expect(out).toContain("registered /kratos_etcd/demo.service/host-1");
     expect(out).toContain("fetched 1");
     expect(out).toContain("picked 127.0.0.1:9000");
+  });
+
+  it("http.ts calls an HTTP server by name through the undici interceptor", async () => {
+    const out = await runExample("node", "http.ts");
+    expect(out).toContain("200 hello from users");
   });
 
   describe("on etcd", () => {
