@@ -1,6 +1,6 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { GRPCResourceExhastedError, type Etcd3, type IDeleteRangeResponse } from "etcd3";
-import { asyncScheduler, Observable, Subject } from "rxjs";
+import { asyncScheduler, lastValueFrom, Observable, Subject } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
   fromTaskEither,
@@ -54,6 +54,9 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const fault = (error: NamingError): void => faults.next(error);
   // Made on the first grant: a naming that only watches never loads or keeps it (~6 KB of heap).
   let keepAliveHub: KeepAliveHub | undefined;
+  // Lease grants not answered yet (and the revokes of those that landed unwanted): close() waits.
+  const granting = new Set<Promise<void>>();
+  let closing = false;
   const keepAlive = (): KeepAliveHub => (keepAliveHub ??= new KeepAliveHub({ members, fault }));
   // A gateway that starts watching 1,000 apps at once must not send 1,000 full reads at once: they
   // would time each other out under load. A few at a time, the rest queued (their own deadlines
@@ -168,20 +171,25 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     faults$: faults.asObservable(),
     watch,
     // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
-    // etcd was slow) would be a lease kept alive by nobody's wish; it is revoked instead.
+    // etcd was slow, or at once) would be a lease kept alive by nobody's wish; it is revoked instead,
+    // and close() waits for that. See docs/registration.md#close-and-revoke.
     grant: (ttlSeconds) =>
       new Observable<Lease>((subscriber) => {
         let wanted = true;
-        void EtcdLease.grant(members, keepAlive(), ttlSeconds, deadlineMs)().then((result) => {
-          if (result._tag === "Left") {
-            if (wanted) subscriber.error(result.left);
-          } else if (wanted) {
-            subscriber.next(result.right);
-            subscriber.complete();
-          } else {
-            result.right.revoke().subscribe();
-          }
-        });
+        const landed = EtcdLease.grant(members, keepAlive(), ttlSeconds, deadlineMs)().then(
+          async (result) => {
+            if (result._tag === "Left") {
+              if (wanted) subscriber.error(result.left);
+            } else if (wanted && !closing) {
+              subscriber.next(result.right);
+              subscriber.complete();
+            } else {
+              await lastValueFrom(result.right.revoke(), { defaultValue: undefined });
+            }
+          },
+        );
+        granting.add(landed);
+        void landed.finally(() => granting.delete(landed));
         return () => {
           wanted = false;
         };
@@ -205,7 +213,10 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
         ),
       ),
     close: async () => {
-      // Core revoked every registration already; what is left must not keep the process alive.
+      // Core revoked every registration already; grants still in flight are revoked as they land
+      // (each within its deadline), and then nothing left may keep the process alive.
+      closing = true;
+      await Promise.all([...granting]);
       hub.close();
       keepAliveHub?.close();
       faults.complete();
