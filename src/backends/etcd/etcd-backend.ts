@@ -13,10 +13,11 @@ import {
 } from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
 import { etcdError } from "./etcd-errors.js";
-import { EtcdLease } from "./etcd-lease.js";
+import { EtcdLease, type EtcdLeaseContext } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
 import { Limiter } from "./limiter.js";
 import { Members } from "./members.js";
+import { OwnershipWatch } from "./ownership-watch.js";
 import { prefixEnd } from "./prefix-end.js";
 import { decodeRangePage, rangePageOf, type RangePage } from "./range-page.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
@@ -132,6 +133,15 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     options.watch,
   );
 
+  // Made on the first grant, as the keep-alive hub.
+  let ownership: OwnershipWatch | undefined;
+  const leaseContext = (): EtcdLeaseContext => ({
+    members,
+    keepAlive: keepAlive(),
+    ownership: (ownership ??= new OwnershipWatch(hub, members, deadlineMs)),
+    deadlineMs,
+  });
+
   const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
     new Observable<WatchMessage>((subscriber) => {
       let cancel: (() => void) | undefined;
@@ -176,18 +186,16 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     grant: (ttlSeconds) =>
       new Observable<Lease>((subscriber) => {
         let wanted = true;
-        const landed = EtcdLease.grant(members, keepAlive(), ttlSeconds, deadlineMs)().then(
-          async (result) => {
-            if (result._tag === "Left") {
-              if (wanted) subscriber.error(result.left);
-            } else if (wanted && !closing) {
-              subscriber.next(result.right);
-              subscriber.complete();
-            } else {
-              await lastValueFrom(result.right.revoke(), { defaultValue: undefined });
-            }
-          },
-        );
+        const landed = EtcdLease.grant(leaseContext(), ttlSeconds)().then(async (result) => {
+          if (result._tag === "Left") {
+            if (wanted) subscriber.error(result.left);
+          } else if (wanted && !closing) {
+            subscriber.next(result.right);
+            subscriber.complete();
+          } else {
+            await lastValueFrom(result.right.revoke(), { defaultValue: undefined });
+          }
+        });
         granting.add(landed);
         void landed.finally(() => granting.delete(landed));
         return () => {
@@ -217,6 +225,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       // (each within its deadline), and then nothing left may keep the process alive.
       closing = true;
       await Promise.all([...granting]);
+      ownership?.closeAll();
       hub.close();
       keepAliveHub?.close();
       faults.complete();

@@ -261,7 +261,7 @@ export class WatchHub {
       changes.push(
         String(ev.type) === "Delete" || String(ev.type) === "1"
           ? { type: "delete", key, revision: rev }
-          : { type: "put", key, value: ev.kv.value.toString(), revision: rev },
+          : { type: "put", key, value: ev.kv.value.toString(), revision: rev, lease: String(ev.kv.lease) },
       );
     }
     if (changes.length === 0) return;
