@@ -81,7 +81,7 @@ export class KeepAliveHub {
       },
       data: (res) => this.onResponse(res),
       fault: context.fault,
-      suspect: (host) => members.suspect(host),
+      suspect: (host, error) => members.streamFailed(host, error),
       // Capped lower than the watch's: a lease of 3 s has no second to wait after the network returns.
       backoff: { initialMs: 100, maxMs: 500 },
       tickMs: options.tickMs ?? 250,

@@ -102,7 +102,7 @@ export class WatchHub {
       opened: () => this.opened(),
       data: (res) => this.onResponse(res),
       fault: context.fault,
-      suspect: (host) => members.suspect(host),
+      suspect: (host, error) => members.streamFailed(host, error),
       backoff: reconnect,
       tickMs: probeMs,
       silentMs: () => options.hungMs ?? 6_000,
