@@ -104,4 +104,34 @@ describe("takeover of a registered key (real etcd)", () => {
       await world.dispose();
     }
   });
+
+  it("registering and watching one app in one naming costs one watcher, and the displaced still learns", async () => {
+    const world = new EtcdWorld(() => etcd().clientOptions());
+    try {
+      const app = freshApp("shared");
+      const naming = world.naming();
+      const watchersBefore = await etcd().watcherCount();
+      const seen: string[][] = [];
+      const view = naming
+        .build(app)
+        .instances$.subscribe((info) => seen.push(info.instances.map((i) => i.hostname)));
+      let error: NamingError | undefined;
+      const events: RegistrationEvent[] = [];
+      naming
+        .register(inst(app, "h"))
+        .subscribe({ next: (e) => events.push(e), error: (e: NamingError) => (error = e) });
+      await waitFor(() => seen.some((hosts) => hosts.includes("h")), { message: "seen" });
+      expect(await etcd().watcherCount()).toBe(watchersBefore + 1);
+      const other = world
+        .naming()
+        .register(inst(app, "h", { version: "new" }))
+        .subscribe();
+      await waitFor(() => error, { timeoutMs: 1_000, message: "the older learns within 1 s" });
+      expect(error).toMatchObject({ _tag: "Duplicate" });
+      other.unsubscribe();
+      view.unsubscribe();
+    } finally {
+      await world.dispose();
+    }
+  });
 });

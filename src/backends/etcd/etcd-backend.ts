@@ -18,6 +18,7 @@ import { KeepAliveHub } from "./keepalive-hub.js";
 import { Limiter } from "./limiter.js";
 import { Members } from "./members.js";
 import { OwnershipWatch } from "./ownership-watch.js";
+import { PrefixFeeds } from "./prefix-feed.js";
 import { prefixEnd } from "./prefix-end.js";
 import { decodeRangePage, rangePageOf, type RangePage } from "./range-page.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
@@ -133,12 +134,14 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     options.watch,
   );
 
+  // An app's discovery watch and its registrations' ownership watch share one etcd watcher.
+  const feeds = new PrefixFeeds(hub);
   // Made on the first grant, as the keep-alive hub.
   let ownership: OwnershipWatch | undefined;
   const leaseContext = (): EtcdLeaseContext => ({
     members,
     keepAlive: keepAlive(),
-    ownership: (ownership ??= new OwnershipWatch(hub, members, deadlineMs)),
+    ownership: (ownership ??= new OwnershipWatch(feeds, members, deadlineMs)),
     deadlineMs,
   });
 
@@ -147,7 +150,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       let cancel: (() => void) | undefined;
       let done = false;
       const watchAfter = (after: Revision): void => {
-        cancel = hub.open(prefix, after, {
+        cancel = feeds.open(prefix, after, {
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
           // Compacted past our revision: read the whole set again; core emits the difference.
           compacted: () => snapshotThenWatch(),

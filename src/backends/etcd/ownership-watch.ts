@@ -2,7 +2,7 @@ import type { IRangeResponse } from "etcd3";
 import type { Revision } from "../../port/index.js";
 import type { Members } from "./members.js";
 import { prefixEnd } from "./prefix-end.js";
-import type { WatchHub } from "./watch-hub.js";
+import type { PrefixFeeds } from "./prefix-feed.js";
 
 /** A key held by one of our leases, and what to call when another lease takes it. */
 interface Holding {
@@ -25,9 +25,10 @@ const REOPEN_MS = 1_000;
 
 /**
  * Tells each lease of a backend when a key it wrote is written under another lease: a newer
- * registration of the same instance took it. One etcd watch per app prefix that holds keys of
- * ours, on the backend's shared watch stream, however many leases and keys: a thousand
- * registrations of one app cost one watcher and write nothing. The prefix of a key is the key up
+ * registration of the same instance took it. One watch per app prefix that holds keys of ours,
+ * however many leases and keys, and the same etcd watcher as the app's discovery watch when there
+ * is one ({@link PrefixFeeds}): a thousand registrations of one app cost one watcher and write
+ * nothing. The prefix of a key is the key up
  * to its last "/", where every layout keeps an app's instances.
  * See docs/registration.md#takeover.
  */
@@ -35,7 +36,7 @@ export class OwnershipWatch {
   private readonly prefixes = new Map<string, PrefixWatch>();
 
   constructor(
-    private readonly hub: WatchHub,
+    private readonly feeds: PrefixFeeds,
     private readonly members: Members,
     private readonly deadlineMs: number,
   ) {}
@@ -63,7 +64,7 @@ export class OwnershipWatch {
   }
 
   private open(watch: PrefixWatch): void {
-    watch.cancel = this.hub.open(watch.prefix, watch.after, {
+    watch.cancel = this.feeds.open(watch.prefix, watch.after, {
       batch: (revision, changes) => {
         watch.after = revision;
         for (const change of changes) {
