@@ -71,7 +71,7 @@ const registeredIn = async (
 };
 
 /**
- * The contract every backend keeps (SPEC.md, "The contract"): run against the memory backend and
+ * The contract every backend keeps: run against the memory backend and
  * against real etcd, with the same assertions, in each key layout (`fixture` says where that
  * layout puts keys and how its values look; Kratos v1 by default).
  */

@@ -1,4 +1,4 @@
-// Issue 4, item 9 (ETCD3-NOTES traps 8 and 3): with a short --auth-token-ttl, watches opened after the
+// An expired auth token: with a short --auth-token-ttl, watches opened after the
 // client's token expired still work, on a stream that is still open as well as on a new one, and a
 // refused create does not wedge the other watches of the stream.
 import { Etcd3, type IWatchResponse } from "etcd3";

@@ -166,7 +166,6 @@ export class KeepAliveHub {
    * showed, the leader changed under the silent stream: it is re-made (a new stream's keep-alives
    * go to the new leader), and the new term becomes the known one, so that a stream opened after
    * the change (through etcd's gRPC proxy, which answers late by design) is not re-made again.
-   * The soak lost 6 s leases to a SIGSTOPped leader this way.
    */
   private async confirm(members: Members, host: string | undefined): Promise<boolean | string> {
     const probe = await members.probe(host, "/", CONFIRM_MS);
