@@ -25,8 +25,9 @@ const droppingBackend = (store: MemoryStore): { backend: Backend; grants: () => 
               return {
                 id: lease.id,
                 lost$: lost,
-                put: (key, value) =>
-                  lease.put(key, value).pipe(
+                displaced$: lease.displaced$,
+                put: (key, value, takeFrom) =>
+                  lease.put(key, value, takeFrom).pipe(
                     tap({
                       complete: () =>
                         lost.next(backendError("keep-alive", new Error("dropped"), { recoverable: true })),

@@ -3,6 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/core/index.js";
 import { hosts, inst, keyOf, testScheduler, world } from "../support.js";
 
+/** The error of a registration displaced from `key` by a newer one. */
+const duplicateOf = (key: string): unknown =>
+  expect.objectContaining({ _tag: "Duplicate", key, message: expect.stringContaining("now held by") });
+
 const kinds = (events: Observable<RegistrationEvent>) => events.pipe(map((e) => e.type[0]));
 
 describe("register", () => {
@@ -74,6 +78,40 @@ describe("register", () => {
           e: "",
         },
       );
+    });
+  });
+
+  it("ends at once with Duplicate when a newer registration (another naming) takes the key; the key stays the newer's", () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ expectObservable, cold }) => {
+      const { naming, store } = world(scheduler);
+      const newer = world(scheduler, { store }).naming;
+      cold("2s x").subscribe(() => newer.register(inst("a", { version: "new" })).subscribe());
+      expectObservable(kinds(naming.register(inst("a"))), "^ 5s !").toBe(
+        "r 1999ms #",
+        undefined,
+        duplicateOf(keyOf("a")),
+      );
+      scheduler.schedule(() => expect(store.get(keyOf("a"))).toContain('"version":"new"'), 3_000);
+    });
+  });
+
+  it("does not take back, after a lost lease, a key that a newer registration took meanwhile", () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ expectObservable, cold }) => {
+      const { naming, store, link } = world(scheduler, { ttlSeconds: 3 });
+      const newer = world(scheduler, { store }).naming;
+      // Cut at 1s: the lease expires at 4s and the key goes. A newer registration writes the key
+      // at 5s. Restored at 6s+1ms: the older learns of its loss, and its new lease finds the key
+      // held by the newer one: it ends with Duplicate instead of writing over it.
+      cold("1s x 5s y").subscribe((v) => (v === "x" ? link.cut() : link.restore()));
+      cold("5s x").subscribe(() => newer.register(inst("a", { version: "new" })).subscribe());
+      expectObservable(kinds(naming.register(inst("a"))), "^ 10s !").toBe(
+        "r 6000ms (l#)",
+        undefined,
+        duplicateOf(keyOf("a")),
+      );
+      scheduler.schedule(() => expect(store.get(keyOf("a"))).toContain('"version":"new"'), 9_000);
     });
   });
 

@@ -99,7 +99,8 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
   let closing: Promise<void> | undefined;
   // The shared watch of every app watched now (or lingering); an app's entry goes when its watch ends.
   const watches = new Map<string, Observable<InstancesInfo>>();
-  const held = new Map<string, string>();
+  // The duplicate guard: appid/hostname of every registration of this naming, with its key.
+  const registered = new Map<string, string>();
   const pending = new Set<Promise<unknown>>();
 
   const shared = (appId: string): Observable<InstancesInfo> => {
@@ -149,7 +150,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
   const registrationDeps = {
     backend,
     ttlSeconds,
-    held,
+    registered,
     closed$,
     isClosed: () => closed,
     report,

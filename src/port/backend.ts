@@ -1,5 +1,5 @@
 import type { Observable, SchedulerLike } from "rxjs";
-import type { NamingError } from "../model/index.js";
+import { NamingError } from "../model/index.js";
 import type { KeyLayout } from "./layout.js";
 
 /**
@@ -79,6 +79,8 @@ export interface KeyPut {
   readonly value: string;
   /** The revision of the write. */
   readonly revision: Revision;
+  /** The lease (etcd) that holds the key after the write, when the backend says; "0" for none. */
+  readonly lease?: string;
 }
 
 /** A key was deleted (or its lease let it go). */
@@ -101,21 +103,54 @@ export type WatchMessage =
 
 /**
  * Keys held alive together. `lost$` emits (once) when the backend has let the lease go, and with
- * it the keys; the holder must then grant a new one.
+ * it the keys; the holder must then grant a new one. `displaced$` emits (once) when a key written
+ * under the lease was taken by another lease or session: a newer registration of the same
+ * instance, in this process or another. See docs/registration.md#takeover.
  */
 export interface Lease {
   /** etcd's lease id, or ZooKeeper's session id, as a decimal or hex string. */
   readonly id: string;
   readonly lost$: Observable<NamingError>;
-  /** Writes `key = value` under this lease; emits the revision of the write. */
-  put(key: string, value: string): Observable<Revision>;
+  /**
+   * A `Duplicate` NamingError naming the key and the lease or session that holds it now. The
+   * lease no longer counts the key as its own: revoking it later leaves the new holder's key be.
+   * Detected by the backend (a watch of the app's prefix shared by every lease of the backend, an
+   * existence watch, the store itself), without writing anything.
+   */
+  readonly displaced$: Observable<NamingError>;
+  /**
+   * Writes `key = value` under this lease; emits the revision of the write.
+   *
+   * The first write of a key under a lease may take the key from `takeFrom`: from whoever holds it
+   * ("anyone": a new registration wins over an older one, so a restarted process takes its old
+   * key over at once), or only from the given leases (a registration's own earlier ones, after a
+   * loss: a key a newer registration took meanwhile is not taken back). Later writes of the key
+   * under the same lease never take it from another. A key it may not take fails the put with
+   * a `Duplicate` NamingError (not recoverable) naming the key and its holder.
+   */
+  put(key: string, value: string, takeFrom?: TakeFrom): Observable<Revision>;
   /**
    * Lets the lease go and deletes its keys; emits once and completes. Never errors: a backend
    * that cannot be reached lets the lease expire by itself. Finishes within the backend's own
-   * deadline.
+   * deadline. A key that another lease or session took is not this lease's: it stays.
    */
   revoke(): Observable<void>;
 }
+
+/** Whom the first write of a key under a lease may take it from (see `Lease.put`). */
+export type TakeFrom = "anyone" | readonly string[];
+
+/** Whether a key held by `holder` may be taken by a first write allowed to take from `takeFrom`. */
+export const mayTake = (takeFrom: TakeFrom, holder: string): boolean =>
+  takeFrom === "anyone" || takeFrom.includes(holder);
+
+/** The error of a registration whose key another lease or session holds now. */
+export const displacedError = (key: string, holder: string): NamingError =>
+  new NamingError(
+    "Duplicate",
+    `duplicate registration: ${key} is now held by lease or session ${holder} (a newer registration of the same instance); this one stops`,
+    { key, recoverable: false },
+  );
 
 /** Orders two revisions (non-negative decimal strings without leading zeros). */
 export const compareRevision = (a: Revision, b: Revision): number =>

@@ -71,7 +71,7 @@ const registeredIn = async (
 };
 
 /**
- * The contract every backend keeps (SPEC.md, "The contract"): run against the memory backend and
+ * The contract every backend keeps: run against the memory backend and
  * against real etcd, with the same assertions, in each key layout (`fixture` says where that
  * layout puts keys and how its values look; Kratos v1 by default).
  */
@@ -146,6 +146,53 @@ export const namingContract = (
       await until(naming().build(app).instances$, (h) => h.includes(id));
       expect(events.map((e) => e.type)).toEqual(["registered"]);
       sub.unsubscribe();
+    });
+
+    it("lets a newer registration of the same instance (another naming, as another process) take the key over; the older errors with Duplicate within 1 s and leaves the key", async () => {
+      const app = freshApp();
+      const older = naming();
+      const newer = naming();
+      const on = (port: number) => inst(app, "h", { addrs: [`grpc://127.0.0.1:${port}`] });
+      const olderEvents: RegistrationEvent[] = [];
+      let olderError: unknown;
+      older.register(on(9001)).subscribe({
+        next: (e) => olderEvents.push(e),
+        error: (e: unknown) => (olderError = e),
+      });
+      const first = await registeredIn(olderEvents);
+      const newerEvents: RegistrationEvent[] = [];
+      const newerSub = newer.register(on(9002)).subscribe((e) => newerEvents.push(e));
+      const second = await registeredIn(newerEvents);
+      const consumer = naming().build(app).instances$;
+      if (second.key !== first.key) {
+        // A layout that names keys by lease (go-zero) gives each registration its own key.
+        await until(consumer, (h) => h.length === 2);
+        expect(olderError).toBeUndefined();
+        newerSub.unsubscribe();
+        return;
+      }
+      const taken = Date.now();
+      await firstValueFrom(
+        timer(0, 5).pipe(
+          filter(() => olderError !== undefined),
+          timeout({ first: 1_000 }),
+        ),
+      ).catch(() => {
+        throw new Error(
+          `the older registration did not learn within 1 s; its events: ${JSON.stringify(olderEvents)}`,
+        );
+      });
+      expect(Date.now() - taken).toBeLessThan(1_000);
+      expect(olderError).toMatchObject({ _tag: "Duplicate", key: first.key, recoverable: false });
+      expect((olderError as NamingError).message).toContain(second.leaseId);
+      // The older one's teardown (its lease revoked, its naming closed) leaves the newer's key.
+      await older.close();
+      expect(await world.get(first.key)).toContain("127.0.0.1:9002");
+      const info = await until(consumer, (h) => h.includes(L.registeredId("h", second.leaseId)));
+      expect(info.instances[0]?.addrs).toEqual(["grpc://127.0.0.1:9002"]);
+      expect(newerEvents.map((e) => e.type)).toEqual(["registered"]);
+      expect(olderEvents.map((e) => e.type)).toEqual(["registered"]);
+      newerSub.unsubscribe();
     });
 
     it("updates the stored value in place for each emission of an Observable<Instance>", async () => {

@@ -57,6 +57,8 @@ it("closes every watch and lease before the client, and leaves nothing that keep
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   try {
     await waitForText(() => out, "READY", 10_000);
+    // One watcher: the app's watch, shared with the one that tells the registration when a newer
+    // registration takes its key.
     expect(await etcd().watcherCount()).toBe(before + 1);
     expect(await etcd().etcdctl(["get", `/kratos_etcd/${app}/child`, "--print-value-only"])).toContain(
       '"hostname":"child"',

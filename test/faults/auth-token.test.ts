@@ -1,9 +1,12 @@
-// Issue 4, item 9 (ETCD3-NOTES traps 8 and 3): with a short --auth-token-ttl, watches opened after the
+// An expired auth token: with a short --auth-token-ttl, watches opened after the
 // client's token expired still work, on a stream that is still open as well as on a new one, and a
 // refused create does not wedge the other watches of the stream.
-import type { IWatchResponse } from "etcd3";
+import { Etcd3, type IWatchResponse } from "etcd3";
 import { afterEach, describe, expect, it } from "vitest";
-import { startEtcd, useHarnessCleanup } from "../harness/index.js";
+import { Members } from "../../src/backends/etcd/members.js";
+import { WatchHub } from "../../src/backends/etcd/watch-hub.js";
+import { etcdClientOptions, type NamingError } from "../../src/index.js";
+import { startEtcd, useHarnessCleanup, waitFor } from "../harness/index.js";
 import { ErrorLog, EtcdWorld, freshApp, putInstance, Recorder } from "./support.js";
 
 useHarnessCleanup();
@@ -80,5 +83,47 @@ describe("expired auth token (simple token, --auth-token-ttl=2)", () => {
         `${newStreamMs} ms; errors$: ${errors.describe() || "(none)"}`,
     );
     third.unsubscribe();
+  });
+
+  it("a watch refused for an expired token leaves its member trusted: the member is healthy, the token is old", async () => {
+    const etcd = await startEtcd({ extraArgs: [`--auth-token-ttl=${TOKEN_TTL_S}`, "--auth-token=simple"] });
+    await etcd.enableAuth("root-pw");
+    const client = new Etcd3(
+      etcdClientOptions({ ...etcd.clientOptions(), auth: { username: "root", password: "root-pw" } }),
+    );
+    const members = new Members(client);
+    const faults: NamingError[] = [];
+    const hub = new WatchHub({
+      members,
+      fault: (e) => faults.push(e),
+      refreshAuth: async () => {
+        await client
+          .get("/")
+          .exec()
+          .catch(() => undefined);
+      },
+    });
+    try {
+      const revision = (await client.getAll().prefix("/none/").exec()).header.revision;
+      const failed: NamingError[] = [];
+      const handlers = {
+        batch: () => undefined,
+        compacted: () => undefined,
+        failed: (e: NamingError) => failed.push(e),
+      };
+      const cancelFirst = hub.open("/a/", revision, handlers);
+      await waitFor(() => hub.state === "open", { message: "the watch stream open" });
+      await expire();
+      // A new watch on the stream whose token has expired: etcd refuses its create.
+      const cancelSecond = hub.open("/b/", revision, handlers);
+      await waitFor(() => failed.length > 0, { timeoutMs: 5_000, message: "the refused create" });
+      expect(failed[0]?.message).toMatch(/auth token/i);
+      expect(members.suspects()).toEqual([]);
+      cancelFirst();
+      cancelSecond();
+    } finally {
+      hub.close();
+      client.close();
+    }
   });
 });

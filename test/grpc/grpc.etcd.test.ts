@@ -29,12 +29,16 @@ describe("gRPC over etcd (etcd:///app)", () => {
     const naming = world.naming({ lingerMs: 500 });
     await registerGrpcResolver(naming);
     const server = await startEcho("only");
-    const regs = new Registrations(naming, freshApp("grpc.shared"));
+    // Registered by another naming: a registration watches its app's prefix (to learn when a newer
+    // one takes its key), which would share the channels' watcher in the same naming.
+    const regs = new Registrations(world.naming(), freshApp("grpc.shared"));
     const channels: grpc.Client[] = [];
     try {
       regs.add("only", [server.addr]);
-      await waitFor(async () => (await etcd().watcherCount()) === 0, { message: "no watcher before" });
-      const before = 0;
+      await waitFor(async () => (await etcd().watcherCount()) === 1, {
+        message: "the registration's watcher only, before",
+      });
+      const before = 1;
       // The first channel waits for the registration to land; the others then find it at once.
       channels.push(client(`etcd:///${regs.appId}`));
       await waitFor(async () => (await call(channels[0]!, { deadlineMs: 2_000 })).ok, {

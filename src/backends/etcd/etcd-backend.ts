@@ -1,6 +1,6 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { GRPCResourceExhastedError, type Etcd3, type IDeleteRangeResponse } from "etcd3";
-import { asyncScheduler, Observable, Subject } from "rxjs";
+import { asyncScheduler, lastValueFrom, Observable, Subject } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
   fromTaskEither,
@@ -13,10 +13,12 @@ import {
 } from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
 import { etcdError } from "./etcd-errors.js";
-import { EtcdLease } from "./etcd-lease.js";
+import { EtcdLease, type EtcdLeaseContext } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
 import { Limiter } from "./limiter.js";
 import { Members } from "./members.js";
+import { OwnershipWatch } from "./ownership-watch.js";
+import { PrefixFeeds } from "./prefix-feed.js";
 import { prefixEnd } from "./prefix-end.js";
 import { decodeRangePage, rangePageOf, type RangePage } from "./range-page.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
@@ -54,6 +56,9 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const fault = (error: NamingError): void => faults.next(error);
   // Made on the first grant: a naming that only watches never loads or keeps it (~6 KB of heap).
   let keepAliveHub: KeepAliveHub | undefined;
+  // Lease grants not answered yet (and the revokes of those that landed unwanted): close() waits.
+  const granting = new Set<Promise<void>>();
+  let closing = false;
   const keepAlive = (): KeepAliveHub => (keepAliveHub ??= new KeepAliveHub({ members, fault }));
   // A gateway that starts watching 1,000 apps at once must not send 1,000 full reads at once: they
   // would time each other out under load. A few at a time, the rest queued (their own deadlines
@@ -129,12 +134,23 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     options.watch,
   );
 
+  // An app's discovery watch and its registrations' ownership watch share one etcd watcher.
+  const feeds = new PrefixFeeds(hub);
+  // Made on the first grant, as the keep-alive hub.
+  let ownership: OwnershipWatch | undefined;
+  const leaseContext = (): EtcdLeaseContext => ({
+    members,
+    keepAlive: keepAlive(),
+    ownership: (ownership ??= new OwnershipWatch(feeds, members, deadlineMs)),
+    deadlineMs,
+  });
+
   const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
     new Observable<WatchMessage>((subscriber) => {
       let cancel: (() => void) | undefined;
       let done = false;
       const watchAfter = (after: Revision): void => {
-        cancel = hub.open(prefix, after, {
+        cancel = feeds.open(prefix, after, {
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
           // Compacted past our revision: read the whole set again; core emits the difference.
           compacted: () => snapshotThenWatch(),
@@ -168,20 +184,23 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     faults$: faults.asObservable(),
     watch,
     // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
-    // etcd was slow) would be a lease kept alive by nobody's wish; it is revoked instead.
+    // etcd was slow, or at once) would be a lease kept alive by nobody's wish; it is revoked instead,
+    // and close() waits for that. See docs/registration.md#close-and-revoke.
     grant: (ttlSeconds) =>
       new Observable<Lease>((subscriber) => {
         let wanted = true;
-        void EtcdLease.grant(members, keepAlive(), ttlSeconds, deadlineMs)().then((result) => {
+        const landed = EtcdLease.grant(leaseContext(), ttlSeconds)().then(async (result) => {
           if (result._tag === "Left") {
             if (wanted) subscriber.error(result.left);
-          } else if (wanted) {
+          } else if (wanted && !closing) {
             subscriber.next(result.right);
             subscriber.complete();
           } else {
-            result.right.revoke().subscribe();
+            await lastValueFrom(result.right.revoke(), { defaultValue: undefined });
           }
         });
+        granting.add(landed);
+        void landed.finally(() => granting.delete(landed));
         return () => {
           wanted = false;
         };
@@ -205,7 +224,11 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
         ),
       ),
     close: async () => {
-      // Core revoked every registration already; what is left must not keep the process alive.
+      // Core revoked every registration already; grants still in flight are revoked as they land
+      // (each within its deadline), and then nothing left may keep the process alive.
+      closing = true;
+      await Promise.all([...granting]);
+      ownership?.closeAll();
       hub.close();
       keepAliveHub?.close();
       faults.complete();

@@ -3,31 +3,45 @@ import {
   EtcdPermissionDeniedError,
   EtcdRoleNotGrantedError,
   EtcdUserNotFoundError,
+  GRPCInvalidArgumentError,
+  GRPCOutOfRangeError,
 } from "etcd3";
 import { backendError, isNamingError, type NamingError } from "../../model/index.js";
 
-// What retrying cannot cure: the credentials or the role are wrong. Everything else (a member
-// down, a leader election, a broken circuit, a deadline) passes.
-const FINAL = [
+// Access that etcd denies: the credentials or the role are wrong.
+const DENIED = [
   EtcdPermissionDeniedError,
   EtcdAuthenticationFailedError,
   EtcdRoleNotGrantedError,
   EtcdUserNotFoundError,
 ];
+// A request etcd refuses as it is, whoever sends it and however often: a lease TTL out of range,
+// a value over its request limit, an invalid argument.
+const REFUSED = [GRPCOutOfRangeError, GRPCInvalidArgumentError];
 
 /** True when an etcd error (or a watch cancel reason) says access is denied. */
 export const isAccessDenied = (e: unknown): boolean =>
-  FINAL.some((type) => e instanceof type) ||
+  DENIED.some((type) => e instanceof type) ||
   (e instanceof Error &&
     /permission denied|authentication failed|user name not found|role is not granted/i.test(e.message));
 
-/** An etcd error as a NamingError of tag Backend, recoverable unless access is denied. */
+/**
+ * True when retrying cannot cure what etcd answered: access denied, or a request refused as
+ * invalid. Everything else (a member down, a leader election, a broken circuit, a deadline) can be.
+ * See docs/registration.md#final-and-retryable-errors.
+ */
+export const isFinal = (e: unknown): boolean =>
+  isAccessDenied(e) ||
+  // A read at a compacted or future revision is out of range too, and is cured by reading again.
+  (REFUSED.some((type) => e instanceof type) && !/compacted|future revision/i.test((e as Error).message));
+
+/** An etcd error as a NamingError of tag Backend, recoverable unless it is final. */
 export const etcdError =
   (operation: string, key?: string) =>
   (e: unknown): NamingError =>
     isNamingError(e)
       ? e
-      : backendError(operation, e, { recoverable: !isAccessDenied(e), ...(key !== undefined && { key }) });
+      : backendError(operation, e, { recoverable: !isFinal(e), ...(key !== undefined && { key }) });
 
 /** Rejects after `ms` with a deadline error; the timer never keeps the process alive. */
 export const withDeadline = <A>(operation: string, ms: number, promise: Promise<A>): Promise<A> =>

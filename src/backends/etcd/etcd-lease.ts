@@ -10,10 +10,18 @@ import {
 } from "etcd3";
 import { AsyncSubject, defer, from, tap, type Observable } from "rxjs";
 import type { NamingError } from "../../model/index.js";
-import { fromTaskEither, type Lease, type Revision } from "../../port/index.js";
+import {
+  displacedError,
+  fromTaskEither,
+  mayTake,
+  type Lease,
+  type Revision,
+  type TakeFrom,
+} from "../../port/index.js";
 import { etcdError } from "./etcd-errors.js";
 import type { KeepAliveHub } from "./keepalive-hub.js";
 import type { Members } from "./members.js";
+import type { OwnershipWatch } from "./ownership-watch.js";
 
 // A revoke that cannot get through is harmless (the lease expires at its TTL), but a call still
 // in flight would hold the connection open after `naming.close()`: keep it short.
@@ -31,34 +39,46 @@ const modIs = (key: Buffer, revision: string | number): ICompare => ({
   mod_revision: revision,
 });
 
+/** What an etcd lease needs of its backend. */
+export interface EtcdLeaseContext {
+  readonly members: Members;
+  readonly keepAlive: KeepAliveHub;
+  readonly ownership: OwnershipWatch;
+  /** The deadline of each call, ms. */
+  readonly deadlineMs: number;
+}
+
 /**
  * An etcd lease, kept alive by the backend's {@link KeepAliveHub}. `lost$` emits once, when etcd
- * let the lease go (or a put under it found it gone).
+ * let the lease go (or a put under it found it gone); `displaced$` once, when a key written under
+ * it was written under another lease (seen by the backend's {@link OwnershipWatch}, or by a put).
  */
 export class EtcdLease implements Lease {
   private readonly lost = new AsyncSubject<NamingError>();
   readonly lost$: Observable<NamingError> = this.lost.asObservable();
+  private readonly displaced = new AsyncSubject<NamingError>();
+  readonly displaced$: Observable<NamingError> = this.displaced.asObservable();
   private readonly stopKeepAlive: () => void;
   /** Each key's mod revision after this lease's last confirmed write of it. */
   private readonly written = new Map<string, string>();
+  /** Stops watching who holds each key written. */
+  private readonly watching = new Map<string, () => void>();
+  private readonly members: Members;
+  private readonly deadlineMs: number;
 
   private constructor(
-    private readonly members: Members,
+    private readonly context: EtcdLeaseContext,
     readonly id: string,
     ttlSeconds: number,
-    hub: KeepAliveHub,
-    private readonly deadlineMs: number,
   ) {
-    this.stopKeepAlive = hub.add(id, ttlSeconds, (error) => this.markLost(error));
+    this.members = context.members;
+    this.deadlineMs = context.deadlineMs;
+    this.stopKeepAlive = context.keepAlive.add(id, ttlSeconds, (error) => this.markLost(error));
   }
 
   /** Grants a lease of `ttlSeconds` within the deadline, and keeps it alive. */
-  static grant(
-    members: Members,
-    hub: KeepAliveHub,
-    ttlSeconds: number,
-    deadlineMs: number,
-  ): TE.TaskEither<NamingError, EtcdLease> {
+  static grant(context: EtcdLeaseContext, ttlSeconds: number): TE.TaskEither<NamingError, EtcdLease> {
+    const { members, deadlineMs } = context;
     return TE.tryCatch(async () => {
       const request = { TTL: ttlSeconds };
       const res = await members.unary<ILeaseGrantResponse>(
@@ -70,26 +90,28 @@ export class EtcdLease implements Lease {
         },
         deadlineMs,
       );
-      return new EtcdLease(members, String(res.ID), ttlSeconds, hub, deadlineMs);
+      return new EtcdLease(context, String(res.ID), ttlSeconds);
     }, etcdError("lease grant"));
   }
 
   /**
    * Writes `key` under this lease, on condition that nobody wrote it since this lease's last
-   * confirmed write (or, the first time, that it is not under this lease yet).
+   * confirmed write (or, the first time, that it is not under this lease yet, and held by nobody
+   * or by a lease `takeFrom` allows).
    *
    * Why a condition: a put whose deadline passed is not a put that failed. A member that was
-   * SIGSTOPped holds the request in its socket and, once resumed, forwards it to the new leader,
-   * which applies it after the retries that did succeed: an `Observable<Instance>` update v8
-   * was seen overwritten by its own earlier v7 that way (soak, seed 13013, leader paused 8.4 s).
-   * With the condition, such a late write finds the key moved on and changes nothing. When the
-   * condition fails, the key as it is tells which case this is: our own value under our lease
-   * (an earlier try landed: done), or something else (written again, against what was found).
+   * paused holds the request in its socket and, once resumed, forwards it to the new leader,
+   * which applies it after the retries that did succeed: an `Observable<Instance>` update could
+   * be overwritten by its own earlier value that way. With the condition, such a late write finds
+   * the key moved on and changes nothing. When the condition fails, the key as it is tells which
+   * case this is: our own value under our lease (an earlier try landed: done), deleted (written
+   * again), or under another lease: taken by a newer registration, which this lease never
+   * takes back (see docs/registration.md#takeover).
    */
-  put(key: string, value: string): Observable<Revision> {
+  put(key: string, value: string, takeFrom: TakeFrom = "anyone"): Observable<Revision> {
     return fromTaskEither(
       TE.tryCatch(
-        () => this.putOnCondition(key, value),
+        () => this.putOnCondition(key, value, takeFrom),
         (e) => {
           // etcd says the lease is gone: that is how a writer learns of the loss first.
           if (e instanceof EtcdLeaseInvalidError) this.markLost(etcdError("put", key)(e));
@@ -99,13 +121,15 @@ export class EtcdLease implements Lease {
     );
   }
 
-  private async putOnCondition(key: string, value: string): Promise<Revision> {
+  private async putOnCondition(key: string, value: string, takeFrom: TakeFrom): Promise<Revision> {
     const k = Buffer.from(key);
     const last = this.written.get(key);
     let compare: ICompare =
-      last === undefined
-        ? { key: k, target: CompareTarget.Lease, result: CompareResult.NotEqual, lease: this.id }
-        : modIs(k, last);
+      last !== undefined
+        ? modIs(k, last)
+        : takeFrom === "anyone"
+          ? { key: k, target: CompareTarget.Lease, result: CompareResult.NotEqual, lease: this.id }
+          : modIs(k, 0);
     for (let conflicts = 0; ; conflicts++) {
       const request: ITxnRequest = {
         compare: [compare],
@@ -123,19 +147,33 @@ export class EtcdLease implements Lease {
       );
       if (res.succeeded) return this.confirm(key, res.header.revision);
       const found = res.responses[0]?.response_range.kvs[0];
-      if (found !== undefined && String(found.lease) === this.id && found.value.toString() === value) {
+      const holder = found === undefined ? undefined : String(found.lease);
+      if (found !== undefined && holder === this.id && found.value.toString() === value) {
         return this.confirm(key, found.mod_revision);
+      }
+      if (holder !== undefined && holder !== this.id) {
+        if (last !== undefined) {
+          this.markDisplaced(key, holder);
+          throw displacedError(key, holder);
+        }
+        if (!mayTake(takeFrom, holder)) throw displacedError(key, holder);
       }
       if (conflicts + 1 >= MAX_CONFLICTS) {
         throw new Error(`${key} changed under the put ${MAX_CONFLICTS} times in a row (another writer?)`);
       }
-      // Deleted (mod revision 0 compares equal to a missing key) or written by someone else.
+      // Deleted (mod revision 0 compares equal to a missing key), or ours, or one we may take.
       compare = modIs(k, found?.mod_revision ?? 0);
     }
   }
 
   private confirm(key: string, revision: string): Revision {
     this.written.set(key, revision);
+    if (!this.watching.has(key) && !this.lost.isStopped) {
+      const stop = this.context.ownership.hold(key, this.id, revision, (holder) =>
+        this.markDisplaced(key, holder),
+      );
+      this.watching.set(key, stop);
+    }
     return revision;
   }
 
@@ -165,12 +203,33 @@ export class EtcdLease implements Lease {
   /** Stops the keep-alive without revoking: the lease then expires at its TTL. */
   release(): void {
     this.stopKeepAlive();
+    this.stopWatching();
+    if (!this.displaced.isStopped) this.displaced.complete();
+  }
+
+  private stopWatching(): void {
+    for (const stop of this.watching.values()) stop();
+    this.watching.clear();
   }
 
   private markLost(error: NamingError): void {
     if (this.lost.isStopped) return;
     this.stopKeepAlive();
+    this.stopWatching();
     this.lost.next(error);
     this.lost.complete();
+  }
+
+  /**
+   * `key` is under another lease now: it is not ours to write or delete any more, and the lease,
+   * which held it alone, is not kept alive for it (the registration revokes it as it ends).
+   */
+  private markDisplaced(key: string, holder: string): void {
+    this.watching.get(key)?.();
+    this.watching.delete(key);
+    if (this.displaced.isStopped) return;
+    this.stopKeepAlive();
+    this.displaced.next(displacedError(key, holder));
+    this.displaced.complete();
   }
 }

@@ -53,6 +53,8 @@ const CONFIRM_MS = 400;
  */
 export class KeepAliveHub {
   private readonly held = new Map<string, Held>();
+  /** How many held leases have each TTL: the shortest is read on every tick, whatever the count. */
+  private readonly ttls = new Map<number, number>();
   private readonly engine: StreamEngine<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -79,11 +81,11 @@ export class KeepAliveHub {
       },
       data: (res) => this.onResponse(res),
       fault: context.fault,
-      suspect: (host) => members.suspect(host),
+      suspect: (host, error) => members.streamFailed(host, error),
       // Capped lower than the watch's: a lease of 3 s has no second to wait after the network returns.
       backoff: { initialMs: 100, maxMs: 500 },
       tickMs: options.tickMs ?? 250,
-      silentMs: () => silentMsFor(Math.min(...[...this.held.values()].map((h) => h.ttlMs))),
+      silentMs: () => silentMsFor(this.shortestTtlMs()),
       confirm: (host) => this.confirm(members, host),
     });
   }
@@ -93,7 +95,10 @@ export class KeepAliveHub {
     const now = Date.now();
     const ttlMs = ttlSeconds * 1000;
     const held: Held = { id, ttlMs, lastConfirmed: now, nextDue: now + ttlMs / 3, lost };
+    const replaced = this.held.get(id);
+    if (replaced !== undefined) this.remove(replaced);
     this.held.set(id, held);
+    this.ttls.set(ttlMs, (this.ttls.get(ttlMs) ?? 0) + 1);
     if (!this.closed) {
       // Not unref'd: a held lease keeps the process alive, as its socket would while etcd is up.
       this.ticker ??= setInterval(() => this.tick(), this.options.tickMs ?? 250);
@@ -106,6 +111,7 @@ export class KeepAliveHub {
   close(): void {
     this.closed = true;
     this.held.clear();
+    this.ttls.clear();
     this.stop();
     this.engine.close();
   }
@@ -113,7 +119,17 @@ export class KeepAliveHub {
   private remove(held: Held): void {
     if (this.held.get(held.id) !== held) return;
     this.held.delete(held.id);
+    const n = (this.ttls.get(held.ttlMs) ?? 1) - 1;
+    if (n === 0) this.ttls.delete(held.ttlMs);
+    else this.ttls.set(held.ttlMs, n);
     if (this.held.size === 0) this.stop();
+  }
+
+  /** The shortest TTL held, ms (Infinity when none): over the distinct TTLs, which are few. */
+  private shortestTtlMs(): number {
+    let shortest = Infinity;
+    for (const ttlMs of this.ttls.keys()) if (ttlMs < shortest) shortest = ttlMs;
+    return shortest;
   }
 
   private stop(): void {
@@ -150,7 +166,6 @@ export class KeepAliveHub {
    * showed, the leader changed under the silent stream: it is re-made (a new stream's keep-alives
    * go to the new leader), and the new term becomes the known one, so that a stream opened after
    * the change (through etcd's gRPC proxy, which answers late by design) is not re-made again.
-   * The soak lost 6 s leases to a SIGSTOPped leader this way.
    */
   private async confirm(members: Members, host: string | undefined): Promise<boolean | string> {
     const probe = await members.probe(host, "/", CONFIRM_MS);

@@ -122,6 +122,12 @@ export interface UnarySpec<Res> {
   readonly deserialize?: (message: Buffer) => Res;
 }
 
+/** Whether an error says that the auth token expired (a watch refused, a call rejected). */
+const isExpiredToken = (error: Error): boolean =>
+  error instanceof EtcdInvalidAuthTokenError ||
+  /invalid auth token|auth token/i.test(error.message) ||
+  (error.cause instanceof Error && isExpiredToken(error.cause));
+
 /** How long a member stays suspect after it failed a call or a stream (default). */
 const SUSPECT_MS = 5_000;
 
@@ -152,6 +158,22 @@ export class Members {
   /** Puts `host` last in line for `forMs`. Without another member to go to, it changes nothing. */
   suspect(host: string | undefined, forMs = SUSPECT_MS): void {
     if (host !== undefined) this.until.set(host, Date.now() + forMs);
+  }
+
+  /**
+   * A stream to `host` failed with `error`: suspect the member, unless the error says only that
+   * our auth token expired. etcd refuses a stream's new watches once the token it opened with
+   * expires, however healthy the member; the stream is re-made with a fresh token, and may well
+   * go to the same member.
+   */
+  streamFailed(host: string | undefined, error: Error): void {
+    if (isExpiredToken(error)) return;
+    this.suspect(host);
+  }
+
+  /** The members suspect now, for diagnostics. */
+  suspects(): string[] {
+    return [...this.until.keys()].filter((host) => this.isSuspect(host));
   }
 
   /** Whether `host` was seen hung or unreachable lately. */
@@ -208,8 +230,10 @@ export class Members {
     const open = service[spec.method] as unknown as (md: MetadataLike, options: object) => S;
     const stream = open.call(service, md, {});
     stream.on("error", (err: Error) => {
-      // An error while we still write is the member's or the network's: we ended it otherwise.
-      if (stream.writable === true) this.failed(host, castGrpcError(err));
+      // An error while we still write is the member's or the network's (or our token's): we
+      // ended it otherwise.
+      const error = castGrpcError(err);
+      if (stream.writable === true && !isExpiredToken(error)) this.failed(host, error);
     });
     return { stream, host: host.host };
   }

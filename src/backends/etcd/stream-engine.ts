@@ -38,8 +38,8 @@ export interface StreamEngineSpec<Req, Res> {
   readonly data: (res: Res) => void;
   /** A fault of the stream as a whole, reported once per outage (not per watch or lease on it). */
   readonly fault: (error: NamingError) => void;
-  /** The member `host` failed the stream: send the next one elsewhere for a while. */
-  readonly suspect: (host: string | undefined) => void;
+  /** The member `host` failed the stream with `error`: send the next one elsewhere for a while. */
+  readonly suspect: (host: string | undefined, error: NamingError) => void;
   /** Reconnect backoff. Default 100 ms doubling to 1 s, jittered. */
   readonly backoff?: BackoffOptions;
   /** How often the engine checks the stream (and calls `tick`). */
@@ -158,9 +158,9 @@ export class StreamEngine<Req, Res> {
     const state = this.current;
     if (stream === undefined ? state.tag !== "connecting" : state.tag !== "open" || state.stream !== stream)
       return;
-    if (state.tag === "open") this.spec.suspect(state.host);
-    this.drop();
     const error = etcdError(this.spec.name)(err);
+    if (state.tag === "open") this.spec.suspect(state.host, error);
+    this.drop();
     if (!this.reported) {
       this.reported = true;
       this.spec.fault(error);

@@ -102,7 +102,7 @@ export class WatchHub {
       opened: () => this.opened(),
       data: (res) => this.onResponse(res),
       fault: context.fault,
-      suspect: (host) => members.suspect(host),
+      suspect: (host, error) => members.streamFailed(host, error),
       backoff: reconnect,
       tickMs: probeMs,
       silentMs: () => options.hungMs ?? 6_000,
@@ -261,7 +261,7 @@ export class WatchHub {
       changes.push(
         String(ev.type) === "Delete" || String(ev.type) === "1"
           ? { type: "delete", key, revision: rev }
-          : { type: "put", key, value: ev.kv.value.toString(), revision: rev },
+          : { type: "put", key, value: ev.kv.value.toString(), revision: rev, lease: String(ev.kv.lease) },
       );
     }
     if (changes.length === 0) return;

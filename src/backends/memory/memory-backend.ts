@@ -13,7 +13,17 @@ import {
   type Subscription,
 } from "rxjs";
 import { backendError, closedError, toNamingError, type NamingError } from "../../model/index.js";
-import type { Backend, KeyChange, KeyLayout, Lease, Revision, WatchMessage } from "../../port/index.js";
+import {
+  displacedError,
+  mayTake,
+  type Backend,
+  type KeyChange,
+  type KeyLayout,
+  type Lease,
+  type Revision,
+  type TakeFrom,
+  type WatchMessage,
+} from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
 import { MemoryLink } from "./memory-link.js";
 import { MemoryStore, MemoryStoreError } from "./memory-store.js";
@@ -155,9 +165,14 @@ class MemoryLease implements Lease {
   readonly id: string;
   private readonly lost = new AsyncSubject<NamingError>();
   readonly lost$ = this.lost.asObservable();
+  private readonly displaced = new AsyncSubject<NamingError>();
+  readonly displaced$ = this.displaced.asObservable();
   private readonly keepAlive: Subscription;
+  private readonly takenAway: Subscription;
   private isLost = false;
   private reachable = false;
+  /** The keys written under this lease: never taken back from another once it took them. */
+  private readonly written = new Set<string>();
 
   constructor(
     private readonly leaseId: number,
@@ -189,12 +204,32 @@ class MemoryLease implements Lease {
     ).subscribe((alive) => {
       if (!alive) this.markLost(`lease ${this.id} expired or was revoked`);
     });
+    // The store says at once when a write took one of our keys.
+    this.takenAway = store.keyTaken$
+      .pipe(filter((t) => t.from === leaseId && this.written.has(t.key)))
+      .subscribe((t) => this.markDisplaced(t.key, t.by === undefined ? "0" : String(t.by)));
   }
 
-  put(key: string, value: string): Observable<Revision> {
+  put(key: string, value: string, takeFrom: TakeFrom = "anyone"): Observable<Revision> {
     return defer(() => {
       try {
-        return of(this.call("put", () => this.store.put(key, value, this.leaseId), key));
+        const revision = this.call(
+          "put",
+          () => {
+            const { exists, lease } = this.store.holderOf(key);
+            const holder = lease === undefined ? "0" : String(lease);
+            // Ours once and someone else's now: taken, not to be taken back. Never ours: the
+            // first write may take it from whom the caller allows.
+            const taken = this.written.has(key)
+              ? exists && lease !== this.leaseId
+              : exists && lease !== this.leaseId && !mayTake(takeFrom, holder);
+            if (taken) throw displacedError(key, holder);
+            return this.store.put(key, value, this.leaseId);
+          },
+          key,
+        );
+        this.written.add(key);
+        return of(revision);
       } catch (e) {
         // A put under a lease the store no longer has is how a client learns of the loss early.
         const cause = (e as { cause?: unknown }).cause;
@@ -220,8 +255,15 @@ class MemoryLease implements Lease {
 
   release(): void {
     this.keepAlive.unsubscribe();
+    this.takenAway.unsubscribe();
     this.store.release(this.leaseId); // the client went away: the lease runs down
     this.onRelease();
+  }
+
+  private markDisplaced(key: string, holder: string): void {
+    if (this.displaced.isStopped) return;
+    this.displaced.next(displacedError(key, holder));
+    this.displaced.complete();
   }
 
   private markLost(reason: string): void {

@@ -47,6 +47,15 @@ export class MemoryStoreError extends Error {
   }
 }
 
+/** A key that a write took from the lease that held it. */
+export interface KeyTaken {
+  readonly key: string;
+  /** The lease that held the key. */
+  readonly from: number;
+  /** The lease that holds it now; undefined for none. */
+  readonly by: number | undefined;
+}
+
 /**
  * An in-memory key-value store with etcd's semantics where rxnaming depends on them:
  * a global revision bumped by every write, leases whose expiry deletes their keys, watches that
@@ -71,6 +80,7 @@ export class MemoryStore {
   private available = true;
   private readonly changes = new Subject<readonly KeyChange[]>();
   private readonly dropped = new Subject<number>();
+  private readonly taken = new Subject<KeyTaken>();
   private readonly availability = new Subject<boolean>();
   /** How many watches are open: the memory backend's `etcd_debugging_mvcc_watcher_total`. */
   watchers = 0;
@@ -86,6 +96,8 @@ export class MemoryStore {
   readonly availability$ = this.availability.asObservable();
   /** The id of every lease that expired or was revoked, as it goes. */
   readonly leaseDropped$ = this.dropped.asObservable();
+  /** Every key written under one lease and then written under another (or none), after the write. */
+  readonly keyTaken$ = this.taken.asObservable();
 
   /** The revision of the last write. */
   get currentRevision(): Revision {
@@ -118,6 +130,12 @@ export class MemoryStore {
     return this.data.get(key)?.value;
   }
 
+  /** Whether `key` exists, and the lease that holds it (undefined for none). */
+  holderOf(key: string): { readonly exists: boolean; readonly lease: number | undefined } {
+    const stored = this.data.get(key);
+    return { exists: stored !== undefined, lease: stored?.lease };
+  }
+
   /** Writes a key, under a lease when given; returns the revision of the write. */
   put(key: string, value: string, lease?: number): Revision {
     this.assertAvailable();
@@ -130,6 +148,7 @@ export class MemoryStore {
     this.data.set(key, { value, modRevision: rev, lease });
     if (lease !== undefined) this.leases.get(lease)!.keys.add(key);
     this.commit(rev, [{ type: "put", key, value, revision: String(rev) }]);
+    if (old?.lease !== undefined && old.lease !== lease) this.taken.next({ key, from: old.lease, by: lease });
     return String(rev);
   }
 

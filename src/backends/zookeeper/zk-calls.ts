@@ -74,7 +74,7 @@ export const zkError =
         });
 
 /**
- * One ZooKeeper call as a Promise that settles within `deadlineMs` (trap 5: the client queues a
+ * One ZooKeeper call as a Promise that settles within `deadlineMs` (the client queues a
  * call made while disconnected and never times it out). A late answer is ignored.
  */
 export const zkCall = <A>(

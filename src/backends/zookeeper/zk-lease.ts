@@ -1,19 +1,39 @@
-import { defer, type Observable } from "rxjs";
-import { backendError } from "../../model/index.js";
-import type { Lease, Revision } from "../../port/index.js";
-import { codeOf, ownedBy, zkCall, zkError, zookeeper, zxidOf, ZK, type ZkStat } from "./zk-calls.js";
+import { AsyncSubject, defer, type Observable } from "rxjs";
+import { backendError, type NamingError } from "../../model/index.js";
+import { displacedError, mayTake, type Lease, type Revision, type TakeFrom } from "../../port/index.js";
+import {
+  codeOf,
+  ownedBy,
+  sessionIdOf,
+  zkCall,
+  zkError,
+  zookeeper,
+  zxidOf,
+  ZK,
+  type ZkStat,
+} from "./zk-calls.js";
 import type { ZkSession } from "./zk-session.js";
+
+/** How long an existence watch that could not be set waits before it is set again, ms. */
+const REWATCH_MS = 1_000;
 
 /**
  * A lease on ZooKeeper is the session: the ephemeral nodes written under it live while the
  * session does, and go with it. `lost$` is the session's loss; a new lease is the next session.
- * The session timeout, not a TTL, says how long a silent client keeps its nodes.
+ * The session timeout, not a TTL, says how long a silent client keeps its nodes. `displaced$`
+ * says that a node written under it is another session's now (an existence watch on each node).
  */
 export class ZkLease implements Lease {
   readonly id: string;
   readonly lost$: Lease["lost$"];
+  private readonly displaced = new AsyncSubject<NamingError>();
+  readonly displaced$: Observable<NamingError> = this.displaced.asObservable();
   /** Our nodes, with the version we last wrote: a write never clobbers a node someone else took. */
   private readonly owned = new Map<string, number>();
+  /** The nodes this lease wrote and still counts as its own, each with its one watcher function. */
+  private readonly watched = new Map<string, () => void>();
+  /** Every node this lease wrote: one another session took since is never taken back. */
+  private readonly written = new Set<string>();
 
   constructor(
     private readonly session: ZkSession,
@@ -25,17 +45,24 @@ export class ZkLease implements Lease {
   }
 
   /** Writes `key` as an ephemeral node of this session (see `write`); emits the write's zxid. */
-  put(key: string, value: string): Observable<Revision> {
-    return defer(() => this.write(key, Buffer.from(value, "utf8")));
+  put(key: string, value: string, takeFrom: TakeFrom = "anyone"): Observable<Revision> {
+    return defer(async () => {
+      const revision = await this.write(key, Buffer.from(value, "utf8"), takeFrom);
+      this.written.add(key);
+      this.watchOwner(key);
+      return revision;
+    });
   }
 
   /**
    * Writes `key` as an ephemeral node of this session: in place when it is ours; created, with
    * its missing parents as persistent nodes, when it is not there; and when a node of another
-   * session holds the path (an old session of ours that the server has not expired yet: trap 6),
-   * deleted by version and created again, as Curator does (Kratos v1 skips the write here).
+   * session holds the path (an older registration of the same instance, or an old session of ours
+   * that the server has not expired yet), deleted by version and created again, as Curator does,
+   * if `takeFrom` allows and this lease never wrote the node before
+   * (docs/registration.md#takeover).
    */
-  private async write(key: string, data: Buffer): Promise<Revision> {
+  private async write(key: string, data: Buffer, takeFrom: TakeFrom): Promise<Revision> {
     const { client } = this.session;
     const call = <A>(operation: string, run: (done: (error: unknown, value: A) => void) => void) =>
       zkCall<A>(operation, this.deadlineMs, run);
@@ -75,7 +102,7 @@ export class ZkLease implements Lease {
           continue;
         }
         if (code !== ZK.nodeExists) throw zkError("put", key)(e);
-        await this.claim(key).catch((c: unknown) => {
+        await this.claim(key, takeFrom).catch((c: unknown) => {
           throw zkError("put", key)(c);
         });
       }
@@ -95,8 +122,12 @@ export class ZkLease implements Lease {
     );
   }
 
-  /** A node is at `key` already: ours, to write in place, or another session's, to delete. */
-  private async claim(key: string): Promise<void> {
+  /**
+   * A node is at `key` already: ours, to write in place, or another session's, to delete when
+   * `takeFrom` allows. One this lease wrote and another session holds now was taken from it: the
+   * lease is displaced, and the node stays.
+   */
+  private async claim(key: string, takeFrom: TakeFrom): Promise<void> {
     const { client } = this.session;
     const stat = await zkCall<ZkStat | null>("exists", this.deadlineMs, (done) => client.exists(key, done));
     if (!stat) return;
@@ -104,6 +135,12 @@ export class ZkLease implements Lease {
       this.owned.set(key, stat.version);
       return;
     }
+    const holder = sessionIdOf(stat.ephemeralOwner);
+    if (this.written.has(key)) {
+      this.markDisplaced(key, holder);
+      throw displacedError(key, holder);
+    }
+    if (!mayTake(takeFrom, holder)) throw displacedError(key, holder);
     await zkCall<void>("remove", this.deadlineMs, (done) =>
       client.remove(key, stat.version, (e) => done(e, undefined)),
     ).catch((e: unknown) => {
@@ -113,25 +150,67 @@ export class ZkLease implements Lease {
   }
 
   /**
-   * Deletes this lease's nodes (by version, so a node someone else took stays) within the
-   * deadline. Never errors: a session that cannot be reached takes its nodes with it when the
-   * server expires it. The session itself stays, for the other leases and the watches on it.
+   * Deletes this lease's nodes within the deadline, each only while it is still this session's (a
+   * node another session took stays). Never errors: a session that cannot be reached takes its
+   * nodes with it when the server expires it. The session itself stays, for the other leases and
+   * the watches on it.
    */
   revoke(): Observable<void> {
     return defer(async () => {
-      const nodes = [...this.owned];
+      const nodes = [...this.owned.keys()];
       this.owned.clear();
+      this.watched.clear();
+      if (!this.displaced.isStopped) this.displaced.complete();
       // While disconnected the client sends the removals when it reconnects within the session.
       if (!this.session.alive) return;
-      const { client } = this.session;
+      const { client, rawId } = this.session;
+      const call = <A>(operation: string, run: (done: (error: unknown, value: A) => void) => void) =>
+        zkCall<A>(operation, this.deadlineMs, run);
       await Promise.allSettled(
-        nodes.map(([key, version]) =>
-          zkCall<void>("remove", this.deadlineMs, (done) =>
-            client.remove(key, version, (e) => done(e, undefined)),
-          ),
-        ),
+        nodes.map(async (key) => {
+          const stat = await call<ZkStat | null>("exists", (done) => client.exists(key, done));
+          if (!stat || !ownedBy(stat, rawId)) return;
+          await call<void>("remove", (done) => client.remove(key, stat.version, (e) => done(e, undefined)));
+        }),
       );
     });
+  }
+
+  /**
+   * Watches who holds `key` from now on: one existence watch, set again each time it fires (with
+   * the same function, so watchers never pile up), until the node is another session's.
+   */
+  private watchOwner(key: string): void {
+    if (this.watched.has(key) || this.displaced.isStopped) return;
+    const watcher = (): void => void this.checkOwner(key, watcher);
+    this.watched.set(key, watcher);
+    void this.checkOwner(key, watcher);
+  }
+
+  private async checkOwner(key: string, watcher: () => void): Promise<void> {
+    if (this.watched.get(key) !== watcher || !this.session.alive) return;
+    const { client, rawId } = this.session;
+    try {
+      const stat = await zkCall<ZkStat | null>("exists", this.deadlineMs, (done) =>
+        client.exists(key, watcher, done),
+      );
+      if (stat && !ownedBy(stat, rawId) && this.watched.get(key) === watcher) {
+        this.markDisplaced(key, sessionIdOf(stat.ephemeralOwner));
+      }
+    } catch {
+      // Not set (a deadline, a connection lost within the session): set it again soon; a lost
+      // session is the lease's loss, and ends this with it.
+      setTimeout(() => void this.checkOwner(key, watcher), REWATCH_MS).unref();
+    }
+  }
+
+  /** `key` is another session's now: not ours to write or delete any more. */
+  private markDisplaced(key: string, holder: string): void {
+    this.owned.delete(key);
+    this.watched.delete(key);
+    if (this.displaced.isStopped) return;
+    this.displaced.next(displacedError(key, holder));
+    this.displaced.complete();
   }
 }
 

@@ -21,7 +21,7 @@ export interface ZkEvent {
 /**
  * One live ZooKeeper session: a client that connected, and everything that lives and dies with
  * it (its ephemeral nodes, its watches). A session never comes back once lost: the next one is a
- * new client (trap 3).
+ * new client.
  */
 export class ZkSession {
   /** The session id as ZooKeeper prints it (`0x...`): the lease id of every registration on it. */
@@ -56,7 +56,7 @@ export class ZkSession {
   }
 
   /**
-   * The one watcher function of `name` (an app's path) on this session (trap 7): the client keeps
+   * The one watcher function of `name` (an app's path) on this session: the client keeps
    * every distinct function it is given, so a fresh function per re-read would pile up listeners.
    * Whoever watches `name` now sets where its events go; the function itself never changes.
    */
@@ -106,7 +106,7 @@ export interface ZkSessionsOptions {
 }
 
 // The client's connection manager, for the two things its API does not offer: dropping a
-// connection that went silent (trap 2), and knowing when a close has finished.
+// connection that went silent, and knowing when a close has finished.
 interface ConnectionInternals {
   readonly connectionManager?: { socket?: Socket; state?: number; setState?: (state: number) => void };
 }
@@ -120,15 +120,15 @@ const internals = (client: ZkClient): NonNullable<ConnectionInternals["connectio
 
 /**
  * Owns the ZooKeeper client and makes a new one whenever a session is lost: the client is dead
- * after expiry (trap 3). Connects on first use.
+ * after expiry. Connects on first use.
  *
  * Liveness, which the client lacks:
  * - every sessionTimeout/3, a probe (`exists("/")`) with a deadline: a silent connection keeps
- *   the client "connected" forever (trap 2), so a hung probe drops the connection and the client
+ *   the client "connected" forever, so a hung probe drops the connection and the client
  *   reconnects, within the same session while the server still has it;
  * - a connection that a server does not answer within the session timeout divided by the number
  *   of servers is dropped, and the client tries the next (a SIGSTOPped server accepts and is silent);
- * - a session not heard from for 1.5 x the session timeout is treated as expired (traps 1 and 4):
+ * - a session not heard from for 1.5 x the session timeout is treated as expired:
  *   the server has expired it by then, but the client would only learn so when it reconnects, and
  *   never if the server lost its data. Its client is abandoned and a new one made.
  */
@@ -268,7 +268,7 @@ export class ZkSessions {
             return;
           }
           this.report("probe", `exists("/") got no answer within ${deadline} ms; reconnecting`);
-          // A silent connection (trap 2): drop it; the client reconnects, within the session.
+          // A silent connection: drop it; the client reconnects, within the session.
           internals(session.client).socket?.destroy();
         },
       )

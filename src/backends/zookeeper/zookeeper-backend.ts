@@ -20,7 +20,7 @@ export interface ZooKeeperBackendOptions {
 
 /**
  * The ZooKeeper backend: the port over one ZooKeeper session at a time, made again whenever one
- * is lost (ZOOKEEPER-NOTES.md). Watches re-read and send snapshots; leases are the session.
+ * is lost (docs/registration.md#zookeeper). Watches re-read and send snapshots; leases are the session.
  *
  * Revisions are zxids (ZooKeeper's global transaction ids, in decimal). Those of writes never go
  * back within one backend: a server rebuilt from nothing starts its zxids again.
