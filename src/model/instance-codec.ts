@@ -4,7 +4,7 @@ import * as t from "io-ts";
 import { goString, goStringMap, goStringSlice } from "../shared/go-json.js";
 import type { Instance } from "./instance.js";
 import { decodeError, type NamingError } from "./naming-error.js";
-import { addrsAndNumbersProblem, valuesProblem } from "./validate.js";
+import { addrsAndNumbersProblem, describeValue, quoted, valuesProblem } from "./validate.js";
 
 /**
  * Kratos v1's JSON for `naming.Instance`, as Go's `encoding/json` really writes it: every field
@@ -155,7 +155,7 @@ const describeErrors =
       .map((entry) => entry.key)
       .filter((k) => k !== "" && !/^\d+$/.test(k))
       .join(".");
-    const got = first === undefined ? "" : `, got ${JSON.stringify(first.value)}`;
+    const got = first === undefined ? "" : `, got ${describeValue(first.value)}`;
     return decodeError(
       key,
       `field "${path}" must be ${first?.context[first.context.length - 1]?.type.name ?? "valid"}${got}`,
@@ -221,12 +221,16 @@ const checkAgainstKey = (
   if (i.hostname === "") i.hostname = ctx.hostname;
   if (i.appId !== ctx.appId) {
     return E.left(
-      decodeError(ctx.key, `appid "${i.appId}" does not match the key's "${ctx.appId}"`, "appid"),
+      decodeError(ctx.key, `appid ${quoted(i.appId)} does not match the key's "${ctx.appId}"`, "appid"),
     );
   }
   if (i.hostname !== ctx.hostname) {
     return E.left(
-      decodeError(ctx.key, `hostname "${i.hostname}" does not match the key's "${ctx.hostname}"`, "hostname"),
+      decodeError(
+        ctx.key,
+        `hostname ${quoted(i.hostname)} does not match the key's "${ctx.hostname}"`,
+        "hostname",
+      ),
     );
   }
   // The decoders checked every field's type: what is left is names, URLs and numbers.
