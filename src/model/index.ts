@@ -12,3 +12,4 @@ export {
   quoted,
 } from "./validate.js";
 export { eqStrings } from "./eq.js";
+export * from "./options.js";
