@@ -11,7 +11,7 @@ export const MAX_RECEIVE_BYTES = 2 ** 31 - 1;
 
 /**
  * `etcd3` client options that suit rxnaming:
- * - a receive limit that fits any message etcd sends ({@link MAX_RECEIVE_BYTES}), where grpc-js'
+ * - a receive limit that fits any message etcd sends (2^31 - 1 bytes, as etcd's Go client), where grpc-js'
  *   default of 4 MB refuses three values near etcd's 1.5 MiB limit in one answer;
  * - gRPC keep-alive, so that a hung or silently partitioned member is noticed in seconds
  *   (the client does not notice by default);
