@@ -50,27 +50,61 @@ describe("a value of 5 MB, on an etcd that accepts it", () => {
     }
   });
 
-  it("on a client with a 4 MB limit, costs only its own app: another app's changes come", async () => {
+  it("stored, on a client with a 4 MB limit, costs only its own key: the rest of its app and other apps are read", async () => {
     const world = new EtcdWorld(() => etcd().clientOptions());
     try {
       const huge = freshApp("huge");
       const small = freshApp("small");
+      await world.put(`/kratos_etcd/${huge}/h0`, kratosValue(huge, "h0"));
       await world.put(`/kratos_etcd/${huge}/h1`, hugeValue(huge, "h1"));
+      await world.put(`/kratos_etcd/${huge}/h2`, kratosValue(huge, "h2"));
       const naming = world.naming(
         {},
         world.client({ grpcOptions: { "grpc.max_receive_message_length": 4 * 1024 * 1024 } }),
       );
       const errors: NamingError[] = [];
       subs.push(naming.errors$.subscribe((e) => errors.push(e)));
-      hostnamesOf(naming, huge);
+      const hugeHostnames = hostnamesOf(naming, huge);
       const smallHostnames = hostnamesOf(naming, small);
-      await waitFor(() => smallHostnames() === "", { message: "small's first set" });
+      await waitFor(() => hugeHostnames() === "h0,h2", { message: "the huge app without its huge value" });
+      const skipped = errors.find((e) => e.key === `/kratos_etcd/${huge}/h1`);
+      expect(skipped).toMatchObject({ _tag: "Decode" });
+      expect(skipped?.message).toMatch(/larger than the client may receive/);
       await world.put(`/kratos_etcd/${small}/s1`, kratosValue(small, "s1"));
       await waitFor(() => smallHostnames() === "s1", { message: "small's change", timeoutMs: 3_000 });
-      await waitFor(() => errors.find((e) => /RESOURCE_EXHAUSTED|Received message larger/i.test(e.message)), {
-        message: "the huge app's read reported",
+      expect(errors.filter((e) => e._tag === "Backend")).toEqual([]);
+    } finally {
+      await world.dispose();
+    }
+  });
+
+  it("written while watched on a client with a 4 MB limit, is skipped and reported, and no other app waits", async () => {
+    const world = new EtcdWorld(() => etcd().clientOptions());
+    try {
+      const huge = freshApp("huge");
+      const small = freshApp("small");
+      const naming = world.naming(
+        {},
+        world.client({ grpcOptions: { "grpc.max_receive_message_length": 4 * 1024 * 1024 } }),
+      );
+      const errors: NamingError[] = [];
+      subs.push(naming.errors$.subscribe((e) => errors.push(e)));
+      const hugeHostnames = hostnamesOf(naming, huge);
+      const smallHostnames = hostnamesOf(naming, small);
+      await waitFor(() => smallHostnames() === "" && hugeHostnames() === "", { message: "both first sets" });
+      // One event of 5 MB: etcd cannot split it, the client cannot receive it.
+      await world.put(`/kratos_etcd/${huge}/h1`, hugeValue(huge, "h1"));
+      await world.put(`/kratos_etcd/${small}/s1`, kratosValue(small, "s1"));
+      await waitFor(() => smallHostnames() === "s1", { message: "small's change", timeoutMs: 3_000 });
+      await waitFor(() => errors.find((e) => e._tag === "Decode" && e.key === `/kratos_etcd/${huge}/h1`), {
+        message: "the huge value reported as its key's Decode error",
       });
-      expect(errors.every((e) => e._tag === "Backend")).toBe(true);
+      // The huge app goes on around it, and so does the stream.
+      await world.put(`/kratos_etcd/${huge}/h2`, kratosValue(huge, "h2"));
+      await world.put(`/kratos_etcd/${small}/s2`, kratosValue(small, "s2"));
+      await waitFor(() => hugeHostnames() === "h2" && smallHostnames() === "s1,s2", {
+        message: "later changes",
+      });
     } finally {
       await world.dispose();
     }

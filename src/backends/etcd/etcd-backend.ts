@@ -53,8 +53,14 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   // start when they are sent).
   const firstRanges = new Limiter(RANGES_IN_FLIGHT);
 
-  const rangePage: PageReader = (key, end, limit, revision) => {
-    const request = { key, range_end: end, limit, ...(revision !== undefined && { revision }) };
+  const rangePage: PageReader = (key, end, limit, revision, keysOnly) => {
+    const request = {
+      key,
+      range_end: end,
+      limit,
+      ...(revision !== undefined && { revision }),
+      ...(keysOnly === true && { keys_only: true }),
+    };
     return members.unary<RangePage>(
       {
         service: "KV",

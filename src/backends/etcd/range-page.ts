@@ -126,8 +126,17 @@ export const rangePageOf = (res: IRangeResponse): RangePage => {
   };
 };
 
-/** Reads one page: from `key` to `end`, at most `limit` keys, at `revision` when given. */
-export type PageReader = (key: Buffer, end: Buffer, limit: number, revision?: Revision) => Promise<RangePage>;
+/**
+ * Reads one page: from `key` to `end`, at most `limit` keys, at `revision` when given; only the
+ * keys with `keysOnly`.
+ */
+export type PageReader = (
+  key: Buffer,
+  end: Buffer,
+  limit: number,
+  revision?: Revision,
+  keysOnly?: boolean,
+) => Promise<RangePage>;
 
 /** Keys in the first page of a range read: one call for apps up to this size. */
 const FIRST_PAGE = 10_000;
@@ -160,9 +169,17 @@ export const readRange = async (
     try {
       page = await read(from, end, limit, revision);
     } catch (e) {
-      if (!(e instanceof GRPCResourceExhastedError) || limit === 1) throw e;
-      limit = Math.max(1, Math.floor(limit / SHRINK));
-      continue;
+      if (!(e instanceof GRPCResourceExhastedError)) throw e;
+      if (limit > 1) {
+        limit = Math.max(1, Math.floor(limit / SHRINK));
+        continue;
+      }
+      // One value alone is larger than the client may receive: report its key and read on.
+      page = await read(from, end, 1, revision, true);
+      for (const { key } of page.entries) {
+        page.badKeys.push(decodeError(key, "its value is larger than the client may receive (skipped)"));
+      }
+      page = { ...page, entries: [] };
     }
     revision ??= page.revision;
     for (const entry of page.entries) entries.push(entry);

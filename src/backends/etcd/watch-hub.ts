@@ -60,6 +60,12 @@ const next = (revision: Revision): string => (BigInt(revision) + 1n).toString();
 
 const isDelete = (type: unknown): boolean => String(type) === "Delete" || String(type) === "1";
 
+/** A message larger than the client's receive limit (gRPC's RESOURCE_EXHAUSTED). */
+const isTooLarge = (error: NamingError): boolean => {
+  const cause = error.cause as { code?: unknown } | undefined;
+  return cause?.code === 8 || /RESOURCE_EXHAUSTED|larger than max/i.test(error.message);
+};
+
 /**
  * One etcd watch stream shared by every watch of a backend, written here rather than taken from
  * the `etcd3` client's Watcher because of that client's pitfalls, and run by a
@@ -123,6 +129,7 @@ export class WatchHub {
       beforeReconnect: async (error) => {
         // A stream refused for an expired token would be re-made with the same token.
         if (/auth token/i.test(error.message)) await context.refreshAuth?.();
+        if (isTooLarge(error)) this.resyncAll();
       },
     });
   }
@@ -145,6 +152,20 @@ export class WatchHub {
     if (this.engine.state === "open") this.createNext();
     else this.engine.want();
     return () => this.cancel(entry);
+  }
+
+  /**
+   * A response came that the client may not receive: with `fragment`, that is one event (one value)
+   * larger than its receive limit, which etcd would send again on every reconnect, failing the
+   * stream every app shares. Which watch it belongs to cannot be told, so every watch is ended as
+   * if compacted: each app reads its set again (a read that reports such a value as its key's
+   * error and skips it) and watches on from there, past the event.
+   */
+  private resyncAll(): void {
+    const entries = [...this.entries];
+    this.entries.clear();
+    this.reset();
+    for (const entry of entries) entry.handlers.compacted();
   }
 
   /** Ends the stream and every watch, for good. */
