@@ -2,7 +2,14 @@ import { Etcd3, type IOptions } from "etcd3";
 import { etcdBackend, etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
 import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
 import { createNaming, MAX_TTL_SECONDS, withCheckedRegister, type BackoffOptions } from "./core/index.js";
-import { describeType, invalidOption, numberOption, optionsRecord, stringOption } from "./model/index.js";
+import {
+  describeType,
+  invalidOption,
+  numberOption,
+  numbersRecord,
+  optionsRecord,
+  stringOption,
+} from "./model/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
@@ -104,8 +111,11 @@ const checkedOptions = (options: unknown): EtcdNamingOptions => {
   numberOption("requestTimeoutMs", o.requestTimeoutMs, { integer: true, min: 1, unit: " ms" });
   stringOption("prefix", o.prefix);
   stringOption("layout", o.layout);
-  optionsRecord("backoff", o.backoff, ["initialMs", "maxMs"]);
-  optionsRecord("watch", o.watch, ["reconnectMs", "probeMs", "hungMs"]);
+  numbersRecord("backoff", o.backoff, ["initialMs", "maxMs"], { min: 0, unit: " ms" });
+  const watch = optionsRecord<WatchHubOptions>("watch", o.watch, ["reconnectMs", "probeMs", "hungMs"]);
+  numbersRecord("watch.reconnectMs", watch.reconnectMs, ["initial", "max"], { min: 0, unit: " ms" });
+  numberOption("watch.probeMs", watch.probeMs, { min: 1, unit: " ms" });
+  numberOption("watch.hungMs", watch.hungMs, { min: 1, unit: " ms" });
   return o;
 };
 

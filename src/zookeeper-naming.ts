@@ -1,7 +1,14 @@
 import { kratosV1Layout } from "./backends/layouts/index.js";
 import { zookeeperBackend } from "./backends/zookeeper/index.js";
 import { createNaming, MAX_TTL_SECONDS, withCheckedRegister, type BackoffOptions } from "./core/index.js";
-import { invalidInstance, invalidOption, numberOption, optionsRecord, stringOption } from "./model/index.js";
+import {
+  invalidInstance,
+  invalidOption,
+  numberOption,
+  numbersRecord,
+  optionsRecord,
+  stringOption,
+} from "./model/index.js";
 import type { KeyLayout } from "./port/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
@@ -59,7 +66,7 @@ export const zookeeperNaming = (options: ZooKeeperNamingOptions): Naming => {
   numberOption("lingerMs", o.lingerMs, { integer: true, min: 0, unit: " ms" });
   numberOption("fetchTimeoutMs", o.fetchTimeoutMs, { integer: true, min: 1, unit: " ms" });
   const root = stringOption("root", o.root) ?? "/kratos";
-  optionsRecord("backoff", o.backoff, ["initialMs", "maxMs"]);
+  numbersRecord("backoff", o.backoff, ["initialMs", "maxMs"], { min: 0, unit: " ms" });
   const naming = createNaming<BuildOptions>(
     zookeeperBackend({
       // The backend checks it is a connection string.

@@ -193,3 +193,17 @@ export const objectOption = (
     methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
   if (!ok) throw invalidOption(name, `must be ${kind}, got ${describeType(value)}`);
 };
+
+/**
+ * A record of number options (`{ initialMs, maxMs }`): `undefined` when not given; each listed key
+ * checked with `rule`, named `<name>.<key>`, and no other key.
+ */
+export const numbersRecord = (
+  name: string,
+  value: unknown,
+  keys: readonly string[],
+  rule: NumberRule,
+): void => {
+  const record = optionsRecord(name, value, keys);
+  for (const key of keys) numberOption(`${name}.${key}`, record[key], rule);
+};

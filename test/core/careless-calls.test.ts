@@ -94,6 +94,24 @@ describe("careless calls of the namings", () => {
       /9000000000/,
     ],
     [
+      "etcdNaming(opts, { backoff: { initialMs: '1' } })",
+      () => etcdNaming({ hosts: "http://127.0.0.1:1" }, { backoff: { initialMs: "1" as never } }),
+      "backoff.initialMs",
+      /got a string/,
+    ],
+    [
+      "etcdNaming(opts, { watch: { probe: 1 } })",
+      () => etcdNaming({ hosts: "http://127.0.0.1:1" }, { watch: { probe: 1 } as never }),
+      "probe",
+      /"probeMs"/,
+    ],
+    [
+      "zookeeperNaming({ servers, backoff: null })",
+      () => zookeeperNaming({ servers: "127.0.0.1:1", backoff: null as never }),
+      "backoff",
+      /got null/,
+    ],
+    [
       "zookeeperNaming({ servers, rot })",
       () => zookeeperNaming({ servers: "127.0.0.1:1", rot: "/x" } as never),
       "rot",
