@@ -1,7 +1,15 @@
 import { Etcd3, type IOptions } from "etcd3";
 import { etcdBackend, etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.js";
 import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
-import { createNaming, type BackoffOptions } from "./core/index.js";
+import { createNaming, MAX_TTL_SECONDS, withCheckedRegister, type BackoffOptions } from "./core/index.js";
+import {
+  describeType,
+  invalidOption,
+  numberOption,
+  numbersRecord,
+  optionsRecord,
+  stringOption,
+} from "./model/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
@@ -55,13 +63,21 @@ export interface EtcdNamingOptions {
  * @example
  * const naming = etcdNaming({ hosts: ["http://127.0.0.1:2379"] }); // makes and closes its client
  */
-export const etcdNaming = (client: Etcd3 | IOptions, options: EtcdNamingOptions = {}): Naming => {
+export const etcdNaming = (client: Etcd3 | IOptions, options?: EtcdNamingOptions): Naming => {
+  if (typeof client !== "object" || client === null || Array.isArray(client)) {
+    throw invalidOption(
+      "client",
+      `must be an Etcd3 client or its options ({ hosts }), got ${describeType(client)}`,
+    );
+  }
+  const checked = checkedOptions(options);
   // Not `instanceof`: a second copy of etcd3 in node_modules makes clients of another class.
   if (!("getAll" in client)) {
+    checkHosts(client.hosts);
     const own = new Etcd3(etcdClientOptions(client));
     let naming: Naming;
     try {
-      naming = namingOn(own, options);
+      naming = namingOn(own, checked);
     } catch (e) {
       // Wrong options: nothing of the client may outlive the error.
       own.close();
@@ -72,10 +88,55 @@ export const etcdNaming = (client: Etcd3 | IOptions, options: EtcdNamingOptions 
       close: () => naming.close().finally(() => own.close()),
     };
   }
-  return namingOn(client, options);
+  return namingOn(client, checked);
+};
+
+const KNOWN: readonly (keyof EtcdNamingOptions)[] = [
+  "prefix",
+  "layout",
+  "ttlSeconds",
+  "lingerMs",
+  "fetchTimeoutMs",
+  "requestTimeoutMs",
+  "backoff",
+  "watch",
+];
+
+/** The options, checked before a client is made: nothing of a client outlives a wrong option. */
+const checkedOptions = (options: unknown): EtcdNamingOptions => {
+  const o = optionsRecord<EtcdNamingOptions>("etcdNaming options", options, KNOWN);
+  numberOption("ttlSeconds", o.ttlSeconds, { integer: true, min: 1, max: MAX_TTL_SECONDS, unit: " seconds" });
+  numberOption("lingerMs", o.lingerMs, { integer: true, min: 0, unit: " ms" });
+  numberOption("fetchTimeoutMs", o.fetchTimeoutMs, { integer: true, min: 1, unit: " ms" });
+  numberOption("requestTimeoutMs", o.requestTimeoutMs, { integer: true, min: 1, unit: " ms" });
+  stringOption("prefix", o.prefix);
+  stringOption("layout", o.layout);
+  numbersRecord("backoff", o.backoff, ["initialMs", "maxMs"], { min: 0, unit: " ms" });
+  const watch = optionsRecord<WatchHubOptions>("watch", o.watch, ["reconnectMs", "probeMs", "hungMs"]);
+  numbersRecord("watch.reconnectMs", watch.reconnectMs, ["initial", "max"], { min: 0, unit: " ms" });
+  numberOption("watch.probeMs", watch.probeMs, { min: 1, unit: " ms" });
+  numberOption("watch.hungMs", watch.hungMs, { min: 1, unit: " ms" });
+  return o;
+};
+
+/** etcd3's `hosts`: one URL, or a list of at least one. */
+const checkHosts = (hosts: unknown): void => {
+  const list: unknown[] = Array.isArray(hosts) ? hosts : [hosts];
+  if (list.length === 0) throw invalidOption("hosts", "must name at least one etcd endpoint, got []");
+  for (const h of list) {
+    if (typeof h !== "string" || h === "") {
+      throw invalidOption(
+        "hosts",
+        `must be endpoint URLs such as "http://127.0.0.1:2379", got ${describeType(h)}`,
+      );
+    }
+  }
 };
 
 const namingOn = (client: Etcd3, options: EtcdNamingOptions): Naming =>
+  withCheckedRegister(namingOf(client, options), MAX_TTL_SECONDS);
+
+const namingOf = (client: Etcd3, options: EtcdNamingOptions): Naming =>
   createNaming<BuildOptions>(
     etcdBackend(client, {
       ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),

@@ -1,7 +1,8 @@
 import type { SchedulerLike } from "rxjs";
 import { memoryBackend, type MemoryLink, type MemoryStore } from "./backends/memory/index.js";
 import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
-import { createNaming } from "./core/index.js";
+import { createNaming, MAX_TTL_SECONDS, withCheckedRegister } from "./core/index.js";
+import { numberOption, objectOption, optionsRecord, stringOption } from "./model/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
@@ -38,18 +39,45 @@ export interface MemoryNamingOptions {
  * naming.register({ ...instance }).subscribe();
  * naming.build("demo.service").instances$.subscribe(console.log);
  */
-export const memoryNaming = (options: MemoryNamingOptions = {}): Naming =>
-  createNaming<BuildOptions>(
+export const memoryNaming = (options?: MemoryNamingOptions): Naming => {
+  const o = optionsRecord<MemoryNamingOptions>("memoryNaming options", options, KNOWN);
+  const ttlSeconds = numberOption("ttlSeconds", o.ttlSeconds, {
+    integer: true,
+    min: 1,
+    max: MAX_TTL_SECONDS,
+    unit: " seconds",
+  });
+  numberOption("lingerMs", o.lingerMs, { integer: true, min: 0, unit: " ms" });
+  numberOption("fetchTimeoutMs", o.fetchTimeoutMs, { integer: true, min: 1, unit: " ms" });
+  objectOption("scheduler", o.scheduler, "a SchedulerLike (with schedule and now)", ["schedule", "now"]);
+  objectOption("store", o.store, "a MemoryStore", ["range", "put"]);
+  objectOption("link", o.link, "a MemoryLink", ["cut", "restore"]);
+  const prefix = stringOption("prefix", o.prefix);
+  const layout = stringOption("layout", o.layout) ?? "kratos-v1";
+  const naming = createNaming<BuildOptions>(
     memoryBackend({
-      ...(options.store && { store: options.store }),
-      ...(options.link && { link: options.link }),
-      ...(options.scheduler && { scheduler: options.scheduler }),
-      layout: layoutNamed(options.layout ?? "kratos-v1", options.prefix),
+      ...(o.store && { store: o.store }),
+      ...(o.link && { link: o.link }),
+      ...(o.scheduler && { scheduler: o.scheduler }),
+      layout: layoutNamed(layout, prefix),
     }),
     {
       pipeline: buildOptions,
-      ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
-      ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
-      ...(options.fetchTimeoutMs !== undefined && { fetchTimeoutMs: options.fetchTimeoutMs }),
+      ...(ttlSeconds !== undefined && { ttlSeconds }),
+      ...(o.lingerMs !== undefined && { lingerMs: o.lingerMs }),
+      ...(o.fetchTimeoutMs !== undefined && { fetchTimeoutMs: o.fetchTimeoutMs }),
     },
   );
+  return withCheckedRegister(naming, MAX_TTL_SECONDS);
+};
+
+const KNOWN: readonly (keyof MemoryNamingOptions)[] = [
+  "scheduler",
+  "ttlSeconds",
+  "lingerMs",
+  "fetchTimeoutMs",
+  "store",
+  "link",
+  "prefix",
+  "layout",
+];

@@ -1,7 +1,15 @@
 import { kratosV1Layout } from "./backends/layouts/index.js";
 import { zookeeperBackend } from "./backends/zookeeper/index.js";
-import { createNaming, type BackoffOptions } from "./core/index.js";
-import { invalidOption } from "./model/index.js";
+import { createNaming, MAX_TTL_SECONDS, withCheckedRegister, type BackoffOptions } from "./core/index.js";
+import {
+  invalidInstance,
+  invalidOption,
+  numberOption,
+  numbersRecord,
+  optionsRecord,
+  stringOption,
+} from "./model/index.js";
+import type { KeyLayout } from "./port/index.js";
 import type { Naming } from "./naming.js";
 import { buildOptions, type BuildOptions } from "./operators/build-options.js";
 
@@ -29,12 +37,8 @@ export interface ZooKeeperNamingOptions {
   readonly backoff?: BackoffOptions;
 }
 
-const positive = (option: string, value: number | undefined, fallback: number): number => {
-  const v = value ?? fallback;
-  if (!(Number.isInteger(v) && v >= 1))
-    throw invalidOption(option, `must be a whole number >= 1, got ${String(value)}`);
-  return v;
-};
+const positive = (option: string, value: unknown, fallback: number): number =>
+  numberOption(option, value, { integer: true, min: 1, unit: " ms" }, fallback);
 
 /**
  * A Naming on ZooKeeper, wire-compatible with Kratos v1's ZooKeeper registry: EPHEMERAL nodes
@@ -55,23 +59,58 @@ const positive = (option: string, value: number | undefined, fallback: number): 
  * await naming.close();
  */
 export const zookeeperNaming = (options: ZooKeeperNamingOptions): Naming => {
-  if (typeof options !== "object" || options === null) {
-    throw invalidOption("options", `must be an object with servers, got ${String(options)}`);
-  }
-  const sessionTimeoutMs = positive("sessionTimeoutMs", options.sessionTimeoutMs, 10_000);
-  const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs, 5_000);
-  return createNaming<BuildOptions>(
+  if (options === undefined) throw invalidOption("zookeeperNaming options", "must be an object with servers");
+  const o = optionsRecord<ZooKeeperNamingOptions>("zookeeperNaming options", options, KNOWN);
+  const sessionTimeoutMs = positive("sessionTimeoutMs", o.sessionTimeoutMs, 10_000);
+  const requestTimeoutMs = positive("requestTimeoutMs", o.requestTimeoutMs, 5_000);
+  numberOption("lingerMs", o.lingerMs, { integer: true, min: 0, unit: " ms" });
+  numberOption("fetchTimeoutMs", o.fetchTimeoutMs, { integer: true, min: 1, unit: " ms" });
+  const root = stringOption("root", o.root) ?? "/kratos";
+  numbersRecord("backoff", o.backoff, ["initialMs", "maxMs"], { min: 0, unit: " ms" });
+  const naming = createNaming<BuildOptions>(
     zookeeperBackend({
-      servers: options.servers,
-      layout: kratosV1Layout(options.root ?? "/kratos"),
+      // The backend checks it is a connection string.
+      servers: o.servers as string,
+      layout: withoutDotNames(kratosV1Layout(root)),
       sessionTimeoutMs,
       requestTimeoutMs,
     }),
     {
       pipeline: buildOptions,
-      ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
-      ...(options.fetchTimeoutMs !== undefined && { fetchTimeoutMs: options.fetchTimeoutMs }),
-      ...(options.backoff && { backoff: options.backoff }),
+      ...(o.lingerMs !== undefined && { lingerMs: o.lingerMs }),
+      ...(o.fetchTimeoutMs !== undefined && { fetchTimeoutMs: o.fetchTimeoutMs }),
+      ...(o.backoff && { backoff: o.backoff }),
     },
   );
+  return withCheckedRegister(naming, MAX_TTL_SECONDS);
 };
+
+const KNOWN: readonly (keyof ZooKeeperNamingOptions)[] = [
+  "servers",
+  "root",
+  "sessionTimeoutMs",
+  "lingerMs",
+  "fetchTimeoutMs",
+  "requestTimeoutMs",
+  "backoff",
+];
+
+const isDotName = (name: string): boolean => name === "." || name === "..";
+
+/**
+ * The layout, refusing "." and ".." as an appid or hostname: ZooKeeper paths cannot hold them
+ * (its client asserts), where an etcd key can.
+ */
+const withoutDotNames = (layout: KeyLayout): KeyLayout => ({
+  ...layout,
+  appIdProblem: (appId) =>
+    isDotName(appId) ? `must not be "${appId}" on ZooKeeper (a path segment)` : layout.appIdProblem(appId),
+  encode: (i) => {
+    if (isDotName(i.appId))
+      throw invalidInstance("appId", `must not be "${i.appId}" on ZooKeeper (a path segment)`);
+    if (isDotName(i.hostname)) {
+      throw invalidInstance("hostname", `must not be "${i.hostname}" on ZooKeeper (a path segment)`);
+    }
+    return layout.encode(i);
+  },
+});

@@ -4,3 +4,4 @@ export type { AwaitableTask } from "./awaitable-task.js";
 export type { RegisterOptions, RegistrationEvent, Registered, Updated, Lost } from "./registration.js";
 export { backoffDelay, type BackoffOptions } from "./backoff.js";
 export { InstanceList } from "./instance-list.js";
+export { MAX_TTL_SECONDS, registerOptionsProblem, withCheckedRegister } from "./register-options.js";

@@ -3,8 +3,14 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { goString, goStringMap, goStringSlice } from "../shared/go-json.js";
 import type { Instance } from "./instance.js";
-import { decodeError, type NamingError } from "./naming-error.js";
-import { addrsAndNumbersProblem, valuesProblem } from "./validate.js";
+import { decodeError, invalidInstance, invalidOption, type NamingError } from "./naming-error.js";
+import {
+  addrsAndNumbersProblem,
+  describeValue,
+  quoted,
+  validateInstance,
+  valuesProblem,
+} from "./validate.js";
 
 /**
  * Kratos v1's JSON for `naming.Instance`, as Go's `encoding/json` really writes it: every field
@@ -83,7 +89,18 @@ export const InstanceFromKratosJson = new t.Type<Instance, KratosInstanceWire, u
  * (Go writes a nil slice or map as `null`; an instance here always has them, `[]` and `{}`.)
  * Equal instances from a Go service and from rxnaming are then equal values in etcd.
  */
-export const encodeInstance = (i: Instance): string =>
+export const encodeInstance = (i: Instance): string => {
+  // A caller's value, not ours: anything but a valid instance would be written as broken JSON.
+  if (typeof i !== "object" || i === null || Array.isArray(i)) {
+    throw invalidInstance("instance", `must be an object, got ${describeValue(i)}`);
+  }
+  // Written rounded to whole nanoseconds, as Go's int64 reads it.
+  const valid = validateInstance()(Number.isFinite(i.lastTs) ? { ...i, lastTs: Math.round(i.lastTs) } : i);
+  if (E.isLeft(valid)) throw valid.left;
+  return encodeValid(valid.right);
+};
+
+const encodeValid = (i: Instance): string =>
   `{"region":${goString(i.region)},"zone":${goString(i.zone)},"env":${goString(i.env)},` +
   `"appid":${goString(i.appId)},"hostname":${goString(i.hostname)},` +
   `"addrs":${i.addrs.length === 0 ? "[]" : goStringSlice(i.addrs)},"version":${goString(i.version)},` +
@@ -155,7 +172,7 @@ const describeErrors =
       .map((entry) => entry.key)
       .filter((k) => k !== "" && !/^\d+$/.test(k))
       .join(".");
-    const got = first === undefined ? "" : `, got ${JSON.stringify(first.value)}`;
+    const got = first === undefined ? "" : `, got ${describeValue(first.value)}`;
     return decodeError(
       key,
       `field "${path}" must be ${first?.context[first.context.length - 1]?.type.name ?? "valid"}${got}`,
@@ -171,10 +188,27 @@ const describeErrors =
  * A value that omits appid or hostname takes them from its key, since the key is what Kratos
  * itself resolves by.
  */
-export const decodeInstance =
-  (ctx: KeyContext): ((raw: string) => E.Either<NamingError, Instance>) =>
-  (raw) =>
-    decodeAt(ctx, raw, true);
+export const decodeInstance = (ctx: KeyContext): ((raw: string) => E.Either<NamingError, Instance>) => {
+  const problem = contextProblem(ctx);
+  if (problem !== undefined) return () => E.left(problem);
+  return (raw) =>
+    typeof raw === "string"
+      ? decodeAt(ctx, raw, true)
+      : E.left(decodeError(ctx.key, `the value must be a string, got ${describeValue(raw)}`));
+};
+
+const contextProblem = (ctx: unknown): NamingError | undefined => {
+  if (typeof ctx !== "object" || ctx === null || Array.isArray(ctx)) {
+    return invalidOption("key context", `must be { key, appId, hostname }, got ${describeValue(ctx)}`);
+  }
+  const c = ctx as Record<string, unknown>;
+  for (const field of ["key", "appId", "hostname"]) {
+    if (typeof c[field] !== "string") {
+      return invalidOption(`key context.${field}`, `must be a string, got ${describeValue(c[field])}`);
+    }
+  }
+  return undefined;
+};
 
 /**
  * {@link decodeInstance} for a key whose appid and hostname were validated already (a layout's
@@ -221,12 +255,16 @@ const checkAgainstKey = (
   if (i.hostname === "") i.hostname = ctx.hostname;
   if (i.appId !== ctx.appId) {
     return E.left(
-      decodeError(ctx.key, `appid "${i.appId}" does not match the key's "${ctx.appId}"`, "appid"),
+      decodeError(ctx.key, `appid ${quoted(i.appId)} does not match the key's "${ctx.appId}"`, "appid"),
     );
   }
   if (i.hostname !== ctx.hostname) {
     return E.left(
-      decodeError(ctx.key, `hostname "${i.hostname}" does not match the key's "${ctx.hostname}"`, "hostname"),
+      decodeError(
+        ctx.key,
+        `hostname ${quoted(i.hostname)} does not match the key's "${ctx.hostname}"`,
+        "hostname",
+      ),
     );
   }
   // The decoders checked every field's type: what is left is names, URLs and numbers.

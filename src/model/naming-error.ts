@@ -67,7 +67,11 @@ export const duplicate = (key: string): NamingError =>
 
 /** A value or key in the backend could not be decoded as an instance. */
 export const decodeError = (key: string, reason: string, field?: string): NamingError =>
-  new NamingError("Decode", `cannot decode ${key}: ${reason}`, { key, field });
+  new NamingError("Decode", `cannot decode ${shortKey(key)}: ${reason}`, { key, field });
+
+// A key may be as long as a value (1.5 MiB on etcd): the message shows its start, `key` all of it.
+const shortKey = (key: string): string =>
+  key.length <= 200 ? key : `${key.slice(0, 200)}... (${key.length} characters)`;
 
 /** The backend failed; `recoverable` says whether retrying can help. */
 export const backendError = (

@@ -3,10 +3,11 @@ import type { Instance } from "./instance.js";
 import { invalidInstance, type NamingError } from "./naming-error.js";
 
 const MAX_NAME_BYTES = 256;
-// Whitespace (Unicode-aware) and C0/C1 control characters; in a hostname, "/" too: it is the last
-// segment of every key layout.
-const FORBIDDEN_IN_HOSTNAME = /[\s\p{Cc}/]/u;
-const FORBIDDEN_IN_APPID = /[\s\p{Cc}]/u;
+// Whitespace (Unicode-aware), C0/C1 control characters and the BiDi formatting characters (which
+// make a terminal show a name reversed); in a hostname, "/" too: it is the last segment of every
+// key layout.
+const FORBIDDEN_IN_HOSTNAME = /[\s\p{Cc}\u202a-\u202e\u2066-\u2069/]/u;
+const FORBIDDEN_IN_APPID = /[\s\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 const checkName = (value: unknown, forbidden: RegExp, slashOk: boolean): string | undefined => {
   if (typeof value !== "string") return `must be a string, got ${typeof value}`;
@@ -50,15 +51,41 @@ export const appIdProblem = (value: unknown): string | undefined => {
   if (problem !== undefined) return problem;
   const s = value as string;
   if (s.startsWith("/") || s.endsWith("/") || s.includes("//")) {
-    return `must not have an empty segment between "/" (got ${JSON.stringify(s)})`;
+    return `must not have an empty segment between "/" (got ${quoted(s)})`;
   }
   return undefined;
 };
 
 const describeChar = (c: string): string =>
-  c === "/"
-    ? '"/"'
-    : `${/\s/u.test(c) ? "whitespace" : "a control character"} U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  c === "/" ? '"/"' : `${/\s/u.test(c) ? "whitespace" : kindOf(c.charCodeAt(0))} ${codePoint(c)}`;
+
+const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
+const kindOf = (c: number): string =>
+  isBidiFormatting(c) ? "a BiDi formatting character" : "a control character";
+
+/** U+202A-U+202E and U+2066-U+2069: embeddings, overrides and isolates, which reorder what follows. */
+const isBidiFormatting = (c: number): boolean => (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+
+/** The index of the first control character (C0, DEL, C1: what a terminal acts on rather than shows) (and BiDi formatting one, with `bidi`), or -1. */
+const firstForbidden = (s: string, bidi: boolean): number => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (bidi && c >= 0x202a && isBidiFormatting(c))) return i;
+  }
+  return -1;
+};
+
+/**
+ * Checks a text field (region, zone, env, version, a metadata key or value): any text, but no
+ * control character, which a terminal or a log would act on. Returns the reason, or undefined.
+ */
+export const textProblem = (value: string): string | undefined => {
+  const at = firstForbidden(value, false);
+  return at < 0
+    ? undefined
+    : `must not contain a control character (${codePoint(value[at]!)} at index ${at})`;
+};
 
 // The form almost every address has, "grpc://10.0.0.1:9000" or "http://api-1.internal:8000",
 // recognised without URL parsing: URL.canParse cost ~170 ns an address, a fifth of a cold
@@ -146,11 +173,31 @@ const SCHEME_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 export const addrProblem = (addr: unknown): string | undefined => {
   if (typeof addr !== "string") return `must be a string, got ${typeof addr}`;
   if (isPlainAddr(addr)) return undefined;
-  if (!URL.canParse(addr)) return `${JSON.stringify(addr)} is not a parseable URL`;
+  // On the raw string: URL parsing drops tab, CR and LF, so a URL that parses may still forge a
+  // line wherever the address is printed.
+  const at = firstForbidden(addr, true);
+  if (at >= 0)
+    return `must not contain ${kindOf(addr.charCodeAt(at))} (${codePoint(addr[at]!)} at index ${at})`;
+  if (!URL.canParse(addr)) return `${quoted(addr)} is not a parseable URL`;
   return SCHEME_AUTHORITY.test(addr)
     ? undefined
-    : `${JSON.stringify(addr)} is not of the form scheme://host:port (write "unix:///path" for a socket)`;
+    : `${quoted(addr)} is not of the form scheme://host:port (write "unix:///path" for a socket)`;
 };
+
+/**
+ * Any decoded JSON value in a message, shallowly: a value from the store may be megabytes, or
+ * nested thousands deep (too deep for `JSON.stringify`), and its error message must stay short.
+ */
+export const describeValue = (u: unknown): string => {
+  if (typeof u === "string") return quoted(u);
+  if (u === null || typeof u === "number" || typeof u === "boolean") return String(u);
+  if (Array.isArray(u)) return `an array of ${u.length} item${u.length === 1 ? "" : "s"}`;
+  return typeof u === "object" ? "an object" : typeof u;
+};
+
+/** A bad value in a message: JSON-quoted, and cut short, so that no stored value makes a huge error. */
+export const quoted = (s: string, max = 120): string =>
+  s.length <= max ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, max))}... (${s.length} characters)`;
 
 /**
  * Validates every field of an instance, as the spec asks. `key` is the backend key when the
@@ -208,7 +255,35 @@ export const addrsAndNumbersProblem = (i: Instance, key?: string): NamingError |
     const problem = addrProblem(i.addrs[n]);
     if (problem !== undefined) return invalidInstance(`addrs[${n}]`, problem, key);
   }
-  if (!Number.isFinite(i.lastTs)) return invalidInstance("lastTs", "must be a finite number", key);
-  if (!Number.isInteger(i.status)) return invalidInstance("status", "must be an integer", key);
+  const ts = int64Problem(i.lastTs);
+  if (ts !== undefined) return invalidInstance("lastTs", ts, key);
+  const status = int64Problem(i.status);
+  if (status !== undefined) return invalidInstance("status", status, key);
+  return textFieldsProblem(i, key);
+};
+
+// Go reads "latest_timestamp" and "status" into an int64: an integer in [-2^63, 2^63), which
+// JSON.stringify also writes as plain digits (it switches to "1e+21" only far above).
+const INT64_BOUND = 2 ** 63;
+
+const int64Problem = (n: number): string | undefined =>
+  Number.isInteger(n) && n >= -INT64_BOUND && n < INT64_BOUND
+    ? undefined
+    : `must be an integer within Go's int64, got ${String(n)}`;
+
+/** No control character in region, zone, env, version, nor in metadata's keys and values. */
+const textFieldsProblem = (i: Instance, key?: string): NamingError | undefined => {
+  for (const field of STRING_FIELDS) {
+    const problem = textProblem(i[field]);
+    if (problem !== undefined) return invalidInstance(field, problem, key);
+  }
+  const metadata = i.metadata;
+  for (const k in metadata) {
+    if (!Object.hasOwn(metadata, k)) continue;
+    const inKey = textProblem(k);
+    if (inKey !== undefined) return invalidInstance("metadata", `key ${quoted(k, 40)} ${inKey}`, key);
+    const problem = textProblem(metadata[k]!);
+    if (problem !== undefined) return invalidInstance(`metadata.${k.slice(0, 40)}`, problem, key);
+  }
   return undefined;
 };

@@ -1,5 +1,5 @@
 import { distinctUntilChanged, map, pipe, type OperatorFunction } from "rxjs";
-import { eqStrings, type InstancesInfo } from "../model/index.js";
+import { eqStrings, oneOfOption, optionsRecord, stringOption, type InstancesInfo } from "../model/index.js";
 import { authorityOf, isScheme } from "../shared/authority.js";
 
 /** Options of {@link addrs}. */
@@ -40,10 +40,12 @@ export const hostPortOf = (scheme: string): ((addr: string) => string | undefine
  */
 export const addrs = (
   scheme: string,
-  options: AddrsOptions = {},
+  options?: AddrsOptions,
 ): OperatorFunction<InstancesInfo, readonly string[]> => {
+  stringOption("scheme", scheme, { nonEmpty: true, required: true });
+  const o = optionsRecord<AddrsOptions>("addrs options", options, ["format"]);
   const parse = hostPortOf(scheme);
-  const asUrl = options.format === "url";
+  const asUrl = oneOfOption("format", o.format, ["hostPort", "url"]) === "url";
   return pipe(
     map((info) => {
       const out: string[] = [];

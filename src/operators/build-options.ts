@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { identity, type MonoTypeOperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
+import { optionsRecord, type InstancesInfo } from "../model/index.js";
 import { filterInstances, type InstancePredicate, type InstanceSelector } from "./filter-instances.js";
 import { preferZone } from "./prefer-zone.js";
 import { subset, type SubsetAlgorithm } from "./subset.js";
@@ -48,19 +48,34 @@ export interface ZoneBuildOption {
  * @example
  * resolver.instances$.pipe(buildOptions({ filter: { env: "prod" }, zone: "sh001", subset: 20 }))
  */
-export const buildOptions = (options: BuildOptions = {}): MonoTypeOperatorFunction<InstancesInfo> => {
+export const buildOptions = (options?: BuildOptions): MonoTypeOperatorFunction<InstancesInfo> => {
+  const o = optionsRecord<BuildOptions>("build options", options, ["filter", "subset", "zone"]);
   const steps: MonoTypeOperatorFunction<InstancesInfo>[] = [];
-  if (options.filter !== undefined) steps.push(filterInstances(options.filter));
-  if (options.zone !== undefined) {
-    const zone = typeof options.zone === "string" ? { zone: options.zone } : options.zone;
+  if (o.filter !== undefined) steps.push(filterInstances(o.filter));
+  if (o.zone !== undefined) {
+    const zone =
+      typeof o.zone === "string"
+        ? { zone: o.zone }
+        : optionsRecord<ZoneBuildOption>("zone", o.zone, ["zone", "minInstances"]);
+    // preferZone and subset check the values themselves.
     steps.push(
-      preferZone(zone.zone, zone.minInstances === undefined ? {} : { minInstances: zone.minInstances }),
+      preferZone(
+        zone.zone as string,
+        zone.minInstances === undefined ? {} : { minInstances: zone.minInstances },
+      ),
     );
   }
-  if (options.subset !== undefined) {
-    const s = typeof options.subset === "number" ? { size: options.subset } : options.subset;
+  if (o.subset !== undefined) {
+    const s =
+      typeof o.subset === "number"
+        ? { size: o.subset }
+        : optionsRecord<SubsetBuildOption>("subset", o.subset, ["size", "clientId", "algorithm"]);
     steps.push(
-      subset(s.size, s.clientId ?? hostname(), s.algorithm === undefined ? {} : { algorithm: s.algorithm }),
+      subset(
+        s.size as number,
+        s.clientId ?? hostname(),
+        s.algorithm === undefined ? {} : { algorithm: s.algorithm },
+      ),
     );
   }
   if (steps.length === 0) return identity;

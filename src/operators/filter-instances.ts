@@ -1,5 +1,11 @@
 import { map, pipe, type MonoTypeOperatorFunction } from "rxjs";
-import type { Instance, InstancesInfo } from "../model/index.js";
+import {
+  describeType,
+  invalidOption,
+  optionsRecord,
+  type Instance,
+  type InstancesInfo,
+} from "../model/index.js";
 import { distinctSets } from "./distinct-sets.js";
 import { withInstances } from "./same-instances.js";
 
@@ -29,6 +35,34 @@ export interface InstanceSelector {
 /** A predicate over one instance. */
 export type InstancePredicate = (instance: Instance) => boolean;
 
+const SELECTOR_KEYS: readonly (keyof InstanceSelector)[] = [
+  "zone",
+  "region",
+  "env",
+  "cluster",
+  "status",
+  "metadata",
+];
+
+/** A value or a list of values of one type, or an InvalidOption naming the selector field. */
+const allowedOf = (name: string, value: unknown, type: "string" | "number"): void => {
+  if (value === undefined) return;
+  const items: readonly unknown[] = Array.isArray(value) ? value : [value];
+  const bad = items.find((v) => typeof v !== type);
+  if (bad === undefined) return;
+  const got = Array.isArray(value) ? `a list holding ${describeType(bad)}` : describeType(value);
+  throw invalidOption(name, `must be a ${type} or a list of them, got ${got}`);
+};
+
+/** A record of any keys (metadata names), or an InvalidOption. */
+const optionsRecordAny = (name: string, value: unknown): Readonly<Record<string, unknown>> => {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidOption(name, `must be a record of allowed values, got ${describeType(value)}`);
+  }
+  return value as Readonly<Record<string, unknown>>;
+};
+
 const allows = <T>(allowed: Allowed<T> | undefined, value: T | undefined): boolean =>
   allowed === undefined ||
   (Array.isArray(allowed)
@@ -38,7 +72,26 @@ const allows = <T>(allowed: Allowed<T> | undefined, value: T | undefined): boole
 /** Turns a selector into a predicate; a predicate is returned as is. */
 export const instancePredicate = (filter: InstancePredicate | InstanceSelector): InstancePredicate => {
   if (typeof filter === "function") return filter;
-  const { zone, region, env, cluster, status, metadata } = filter;
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    throw invalidOption("filter", `must be a predicate or a selection object, got ${describeType(filter)}`);
+  }
+  const { zone, region, env, cluster, status, metadata } = optionsRecord<InstanceSelector>(
+    "filter",
+    filter,
+    SELECTOR_KEYS,
+  );
+  for (const [name, value] of [
+    ["zone", zone],
+    ["region", region],
+    ["env", env],
+    ["cluster", cluster],
+  ] as const) {
+    allowedOf(name, value, "string");
+  }
+  allowedOf("status", status, "number");
+  for (const [key, allowed] of Object.entries(optionsRecordAny("metadata", metadata))) {
+    allowedOf(`metadata.${key}`, allowed, "string");
+  }
   const entries = Object.entries(metadata ?? {});
   return (i) =>
     allows(zone, i.zone) &&

@@ -1,5 +1,5 @@
 import { map, pipe, type MonoTypeOperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
+import { numberOption, optionsRecord, stringOption, type InstancesInfo } from "../model/index.js";
 import { distinctSets } from "./distinct-sets.js";
 import { withInstances } from "./same-instances.js";
 
@@ -28,10 +28,12 @@ export interface PreferZoneOptions {
  */
 export const preferZone = (
   zone: string,
-  options: PreferZoneOptions = {},
+  options?: PreferZoneOptions,
 ): MonoTypeOperatorFunction<InstancesInfo> => {
+  stringOption("zone", zone, { required: true });
+  const o = optionsRecord<PreferZoneOptions>("preferZone options", options, ["minInstances"]);
   // Zero or less would make an empty zone "enough"; an empty zone must always fall back.
-  const minInstances = Math.max(1, options.minInstances ?? 1);
+  const minInstances = Math.max(1, numberOption("minInstances", o.minInstances, { integer: true }) ?? 1);
   return pipe(
     map((info) => {
       const local = info.instances.filter((i) => i.zone === zone);

@@ -1,5 +1,13 @@
 import { map, pipe, type MonoTypeOperatorFunction } from "rxjs";
-import { invalidOption, type Instance, type InstancesInfo } from "../model/index.js";
+import {
+  describeType,
+  invalidOption,
+  oneOfOption,
+  optionsRecord,
+  stringOption,
+  type Instance,
+  type InstancesInfo,
+} from "../model/index.js";
 import { distinctSets } from "./distinct-sets.js";
 import { hash32, mix32 } from "../shared/hash.js";
 import { withInstances } from "./same-instances.js";
@@ -49,12 +57,18 @@ export interface SubsetOptions {
 export const subset = (
   size: number,
   clientId: string,
-  options: SubsetOptions = {},
+  options?: SubsetOptions,
 ): MonoTypeOperatorFunction<InstancesInfo> => {
   if (!Number.isSafeInteger(size) || size < 1) {
-    throw invalidOption("subset size", `must be a positive integer, got ${size}`);
+    throw invalidOption(
+      "subset size",
+      `must be a positive integer, got ${typeof size === "number" ? size : describeType(size)}`,
+    );
   }
-  const choose = (options.algorithm ?? "rendezvous") === "balanced" ? balanced : rendezvous;
+  stringOption("clientId", clientId, { required: true });
+  const o = optionsRecord<SubsetOptions>("subset options", options, ["algorithm"]);
+  const algorithm = oneOfOption("algorithm", o.algorithm, ["rendezvous", "balanced"]);
+  const choose = algorithm === "balanced" ? balanced : rendezvous;
   return pipe(
     map((info) =>
       info.instances.length <= size ? info : withInstances(info, choose(info.instances, size, clientId)),

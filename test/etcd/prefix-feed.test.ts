@@ -28,6 +28,7 @@ describe("PrefixFeeds (real etcd)", () => {
     const b: KeyChange[] = [];
     const reader = (into: KeyChange[]) => ({
       batch: (_revision: string, changes: readonly KeyChange[]) => into.push(...changes),
+      skipped: () => undefined,
       compacted: () => undefined,
       failed: () => undefined,
     });

@@ -108,6 +108,7 @@ describe("expired auth token (simple token, --auth-token-ttl=2)", () => {
       const failed: NamingError[] = [];
       const handlers = {
         batch: () => undefined,
+        skipped: () => undefined,
         compacted: () => undefined,
         failed: (e: NamingError) => failed.push(e),
       };

@@ -132,8 +132,13 @@ export class ZkWorld implements ContractWorld {
   }
 
   /** The contract's keys are `/kratos_etcd/...`: the ZooKeeper root is that prefix. */
-  naming(options: Partial<ZooKeeperNamingOptions> & { prefix?: string; ttlSeconds?: number } = {}): Naming {
-    const { prefix, ttlSeconds: _ttl, ...rest } = options;
+  naming(
+    options: Partial<ZooKeeperNamingOptions> & { prefix?: string; ttlSeconds?: number; layout?: string } = {},
+  ): Naming {
+    // ZooKeeper keeps Kratos v1's layout only, and has sessions, not TTLs: the contract's
+    // layout and ttlSeconds are not options of zookeeperNaming.
+    const { prefix, ttlSeconds: _ttl, layout, ...rest } = options;
+    if (layout !== undefined && layout !== "kratos-v1") throw new Error(`ZooKeeper has no ${layout} layout`);
     const naming = zookeeperNaming({
       servers: this.servers(),
       root: prefix ?? "/kratos_etcd",

@@ -1,5 +1,5 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
-import { GRPCResourceExhastedError, type Etcd3, type IDeleteRangeResponse } from "etcd3";
+import type { Etcd3, IDeleteRangeResponse } from "etcd3";
 import { asyncScheduler, lastValueFrom, Observable, Subject } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import {
@@ -20,18 +20,11 @@ import { Members } from "./members.js";
 import { OwnershipWatch } from "./ownership-watch.js";
 import { PrefixFeeds } from "./prefix-feed.js";
 import { prefixEnd } from "./prefix-end.js";
-import { decodeRangePage, rangePageOf, type RangePage } from "./range-page.js";
+import { decodeRangePage, rangePageOf, readRange, type PageReader, type RangePage } from "./range-page.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 
-/** Keys in the first page of a range read: one call for apps up to this size (and 4 MB). */
-const FIRST_PAGE = 10_000;
-/** Keys per page after a first page that was too large: ~300 KB of Kratos values. */
-const SMALL_PAGE = 1_000;
-/** What later pages aim at, bytes: half of grpc-js' default 4 MB receive limit. */
-const PAGE_BYTES = 2 * 1024 * 1024;
 /** Range reads in flight at once per backend. */
 const RANGES_IN_FLIGHT = 16;
-const ZERO = Buffer.from([0]);
 
 export interface EtcdBackendOptions {
   /** The deadline of every unary call (range, put, grant, revoke), ms. Default 5,000. */
@@ -65,14 +58,14 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   // start when they are sent).
   const firstRanges = new Limiter(RANGES_IN_FLIGHT);
 
-  // Reads an app's keys at one revision, in as few pages as fit the client's receive limit: one
-  // page up to FIRST_PAGE keys (one call, as a plain range, for most apps), and when etcd's
-  // answer is too large for the client (grpc-js refuses over 4 MB by default: 100,000 Kratos
-  // values are 33 MB), pages sized to PAGE_BYTES by what the keys so far weighed. Every page after
-  // the first is read at the first's revision: one consistent set, or ErrCompacted (then the watch
-  // fails and core reads again).
-  const rangePage = (key: Buffer, end: Buffer, limit: number, revision?: Revision): Promise<RangePage> => {
-    const request = { key, range_end: end, limit, ...(revision !== undefined && { revision }) };
+  const rangePage: PageReader = (key, end, limit, revision, keysOnly) => {
+    const request = {
+      key,
+      range_end: end,
+      limit,
+      ...(revision !== undefined && { revision }),
+      ...(keysOnly === true && { keys_only: true }),
+    };
     return members.unary<RangePage>(
       {
         service: "KV",
@@ -84,37 +77,13 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       deadlineMs,
     );
   };
-  const range = (prefix: string): TE.TaskEither<NamingError, { revision: Revision; entries: KeyValue[] }> =>
-    TE.tryCatch(
-      () =>
-        firstRanges.run(async () => {
-          const start = Buffer.from(prefix);
-          const end = prefixEnd(start);
-          let limit = FIRST_PAGE;
-          let page: RangePage;
-          try {
-            page = await rangePage(start, end, limit);
-          } catch (e) {
-            if (!(e instanceof GRPCResourceExhastedError)) throw e;
-            limit = SMALL_PAGE;
-            page = await rangePage(start, end, limit);
-          }
-          const revision = page.revision;
-          const entries = page.entries;
-          for (;;) {
-            if (!page.more || page.lastKey === undefined) return { revision, entries };
-            // As many keys as PAGE_BYTES holds at the weight seen, within [SMALL_PAGE, FIRST_PAGE].
-            limit = Math.max(
-              SMALL_PAGE,
-              Math.min(FIRST_PAGE, Math.floor((PAGE_BYTES * page.entries.length) / page.bytes)),
-            );
-            // The next page starts just after the last key read: that key with a zero byte appended.
-            page = await rangePage(Buffer.concat([page.lastKey, ZERO]), end, limit, revision);
-            for (const entry of page.entries) entries.push(entry);
-          }
-        }),
-      etcdError("range"),
-    );
+  const range = (
+    prefix: string,
+  ): TE.TaskEither<NamingError, { revision: Revision; entries: KeyValue[]; badKeys: NamingError[] }> =>
+    TE.tryCatch(() => {
+      const start = Buffer.from(prefix);
+      return firstRanges.run(() => readRange(rangePage, start, prefixEnd(start)));
+    }, etcdError("range"));
 
   const hub = new WatchHub(
     {
@@ -152,6 +121,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       const watchAfter = (after: Revision): void => {
         cancel = feeds.open(prefix, after, {
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
+          skipped: (error) => subscriber.next({ type: "fault", error }),
           // Compacted past our revision: read the whole set again; core emits the difference.
           compacted: () => snapshotThenWatch(),
           failed: (error) => subscriber.error(error),
@@ -165,8 +135,10 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
             subscriber.error(result.left);
             return;
           }
-          subscriber.next({ type: "snapshot", ...result.right });
-          watchAfter(result.right.revision);
+          const { revision, entries, badKeys } = result.right;
+          for (const error of badKeys) subscriber.next({ type: "fault", error });
+          subscriber.next({ type: "snapshot", revision, entries });
+          watchAfter(revision);
         });
       };
       if (since === undefined) snapshotThenWatch();

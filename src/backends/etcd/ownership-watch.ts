@@ -71,6 +71,8 @@ export class OwnershipWatch {
           if (change.type === "put") this.written(watch, change.key, change.lease ?? "0");
         }
       },
+      // Keys that name no instance are the discovery watch's to report; ours are valid keys.
+      skipped: () => undefined,
       // Our start revision was compacted: look at who holds our keys now, and go on from there.
       compacted: () => void this.check(watch),
       failed: () => {

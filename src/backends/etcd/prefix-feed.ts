@@ -61,6 +61,10 @@ export class PrefixFeeds {
       batch: (revision, changes) => {
         for (const reader of [...feed.readers]) this.give(reader, revision, changes);
       },
+      // A key that names no instance: each reader decides whether it is worth a report.
+      skipped: (error) => {
+        for (const reader of [...feed.readers]) reader.handlers.skipped(error);
+      },
       // The hub watch is over: so is every reader's, each told why (and each opens again).
       compacted: () => this.end(feed, (h) => h.compacted()),
       failed: (error) => this.end(feed, (h) => h.failed(error)),

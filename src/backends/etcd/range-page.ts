@@ -1,4 +1,6 @@
-import type { IRangeResponse } from "etcd3";
+import { isUtf8 } from "node:buffer";
+import { GRPCResourceExhastedError, type IRangeResponse } from "etcd3";
+import { decodeError, type NamingError } from "../../model/index.js";
 import type { KeyValue, Revision } from "../../port/index.js";
 
 /**
@@ -13,6 +15,8 @@ export interface RangePage {
   readonly lastKey: Buffer | undefined;
   /** Bytes of the keys and values of this page. */
   readonly bytes: number;
+  /** Keys of this page that are not valid UTF-8, left out of `entries`: a `Decode` error each. */
+  readonly badKeys: NamingError[];
 }
 
 /**
@@ -33,8 +37,9 @@ export const decodeRangePage = (buf: Buffer): RangePage => {
   let revision: Revision = "0";
   let more = false;
   const entries: KeyValue[] = [];
+  const badKeys: NamingError[] = [];
   let lastStart = 0;
-  let lastEnd = 0;
+  let lastEnd = -1;
   let bytes = 0;
   while (r.pos < buf.length) {
     const tag = r.varint();
@@ -57,7 +62,9 @@ export const decodeRangePage = (buf: Buffer): RangePage => {
         } else r.skip(t, end);
       }
       if (r.pos !== end) throw overrun();
-      entries.push({ key: buf.toString("utf8", keyStart, keyEnd), value });
+      const keyBytes = buf.subarray(keyStart, keyEnd);
+      if (isUtf8(keyBytes)) entries.push({ key: buf.toString("utf8", keyStart, keyEnd), value });
+      else badKeys.push(notUtf8(keyBytes));
       bytes += keyEnd - keyStart;
       lastStart = keyStart;
       lastEnd = keyEnd;
@@ -73,17 +80,41 @@ export const decodeRangePage = (buf: Buffer): RangePage => {
     else r.skip(tag, buf.length);
   }
   // Copied: a view would keep the whole message alive as long as the key.
-  const lastKey = entries.length === 0 ? undefined : Buffer.from(buf.subarray(lastStart, lastEnd));
-  return { revision, entries, more, lastKey, bytes };
+  const lastKey = lastEnd < 0 ? undefined : Buffer.from(buf.subarray(lastStart, lastEnd));
+  return { revision, entries, more, lastKey, bytes, badKeys };
+};
+
+/**
+ * A key is bytes to etcd, text to rxnaming: two keys that differ only in bytes that are not UTF-8
+ * would read as one text (both "h\ufffd"), and deleting one would leave the other's instance
+ * listed under the deleted one's name. So such a key is no instance: a `Decode` error, whose key
+ * shows every byte that is not printable ASCII as `\xNN`.
+ */
+export const notUtf8 = (key: Uint8Array): NamingError => {
+  const shown = escapeBytes(key);
+  return decodeError(
+    shown,
+    "the key is not valid UTF-8 (skipped: etcd keys are bytes, instance names are text)",
+  );
+};
+
+const escapeBytes = (bytes: Uint8Array): string => {
+  let s = "";
+  for (const b of bytes)
+    s +=
+      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`;
+  return s;
 };
 
 /** The same page from a response the `etcd3` client decoded (its public API, the fallback). */
 export const rangePageOf = (res: IRangeResponse): RangePage => {
   const entries: KeyValue[] = [];
+  const badKeys: NamingError[] = [];
   let bytes = 0;
   for (const kv of res.kvs) {
     bytes += kv.key.length + kv.value.length;
-    entries.push({ key: kv.key.toString(), value: kv.value.toString() });
+    if (isUtf8(kv.key)) entries.push({ key: kv.key.toString(), value: kv.value.toString() });
+    else badKeys.push(notUtf8(kv.key));
   }
   return {
     revision: res.header.revision,
@@ -91,7 +122,75 @@ export const rangePageOf = (res: IRangeResponse): RangePage => {
     more: res.more,
     lastKey: res.kvs[res.kvs.length - 1]?.key,
     bytes,
+    badKeys,
   };
+};
+
+/**
+ * Reads one page: from `key` to `end`, at most `limit` keys, at `revision` when given; only the
+ * keys with `keysOnly`.
+ */
+export type PageReader = (
+  key: Buffer,
+  end: Buffer,
+  limit: number,
+  revision?: Revision,
+  keysOnly?: boolean,
+) => Promise<RangePage>;
+
+/** Keys in the first page of a range read: one call for apps up to this size. */
+const FIRST_PAGE = 10_000;
+/** What pages after the first aim at, bytes: half of grpc-js' default 4 MB receive limit. */
+const PAGE_BYTES = 2 * 1024 * 1024;
+/** How much a page shrinks when its answer was larger than the client may receive. */
+const SHRINK = 10;
+const ZERO = Buffer.from([0]);
+
+/**
+ * Reads every key from `start` to `end` at one revision, in pages that fit the client's receive
+ * limit: one page of up to 10,000 keys (one call, as a plain range, for most apps); then pages
+ * sized to 2 MB by what the keys so far weighed. A page whose answer is larger than the client
+ * may receive (RESOURCE_EXHAUSTED: values near etcd's 1.5 MiB limit add up fast) is asked again
+ * ten times smaller, down to one key. Every page after the first is read at the first's revision:
+ * one consistent set, or ErrCompacted (then the watch fails and core reads again).
+ */
+export const readRange = async (
+  read: PageReader,
+  start: Buffer,
+  end: Buffer,
+): Promise<{ revision: Revision; entries: KeyValue[]; badKeys: NamingError[] }> => {
+  let limit = FIRST_PAGE;
+  let from = start;
+  let revision: Revision | undefined;
+  const entries: KeyValue[] = [];
+  const badKeys: NamingError[] = [];
+  for (;;) {
+    let page: RangePage;
+    try {
+      page = await read(from, end, limit, revision);
+    } catch (e) {
+      if (!(e instanceof GRPCResourceExhastedError)) throw e;
+      if (limit > 1) {
+        limit = Math.max(1, Math.floor(limit / SHRINK));
+        continue;
+      }
+      // One value alone is larger than the client may receive: report its key and read on.
+      page = await read(from, end, 1, revision, true);
+      for (const { key } of page.entries) {
+        page.badKeys.push(decodeError(key, "its value is larger than the client may receive (skipped)"));
+      }
+      page = { ...page, entries: [] };
+    }
+    revision ??= page.revision;
+    for (const entry of page.entries) entries.push(entry);
+    for (const bad of page.badKeys) badKeys.push(bad);
+    if (!page.more || page.lastKey === undefined) return { revision, entries, badKeys };
+    // As many keys as PAGE_BYTES holds at the weight seen, from 1 to FIRST_PAGE.
+    const perKey = page.bytes / Math.max(1, page.entries.length + page.badKeys.length);
+    limit = Math.max(1, Math.min(FIRST_PAGE, Math.floor(PAGE_BYTES / Math.max(1, perKey))));
+    // The next page starts just after the last key read: that key with a zero byte appended.
+    from = Buffer.concat([page.lastKey, ZERO]);
+  }
 };
 
 // Tags (field number << 3 | wire type) of the fields read.

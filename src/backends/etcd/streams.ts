@@ -10,7 +10,7 @@ export interface DuplexStream<Req, Res> {
 }
 
 /** Half-closes, then cancels: `writable` is false by the time the cancel's error fires, so the
- * client's circuit breaker does not count a stream we ended ourselves (ETCD3-NOTES trap 4). */
+ * client's circuit breaker does not count a stream we ended ourselves as a failure. */
 export const quietlyClose = (stream: DuplexStream<unknown, unknown>): void => {
   stream.on("error", () => undefined);
   try {

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IWatchRequest, IWatchResponse } from "etcd3";
 import { backendError, type NamingError } from "../../model/index.js";
 import { compareRevision, type KeyChange, type Revision } from "../../port/index.js";
@@ -5,12 +6,15 @@ import type { BackoffOptions } from "../../shared/backoff.js";
 import { etcdError } from "./etcd-errors.js";
 import type { Members } from "./members.js";
 import { prefixEnd } from "./prefix-end.js";
+import { notUtf8 } from "./range-page.js";
 import { StreamEngine } from "./stream-engine.js";
 
 /** What a watch of the hub is told. */
 export interface WatchHandlers {
   /** The changes of one watch response, with the highest mod revision among them. */
   readonly batch: (revision: Revision, changes: readonly KeyChange[]) => void;
+  /** A change that names no instance (a key that is not UTF-8): for `errors$`, the watch goes on. */
+  readonly skipped: (error: NamingError) => void;
   /** etcd cancelled the watch because its start revision was compacted: re-read the set. */
   readonly compacted: () => void;
   /** etcd refused the watch (permission denied, invalid token): the watch is over. */
@@ -48,26 +52,36 @@ interface Entry {
   readonly handlers: WatchHandlers;
   /** The id the server gave this watch on the current stream, once it answered the create. */
   serverId: string | undefined;
+  /** Events of a response etcd split in fragments, until its last fragment arrives. */
+  fragments: IWatchResponse["events"] | undefined;
 }
 
 const next = (revision: Revision): string => (BigInt(revision) + 1n).toString();
 
+const isDelete = (type: unknown): boolean => String(type) === "Delete" || String(type) === "1";
+
+/** A message larger than the client's receive limit (gRPC's RESOURCE_EXHAUSTED). */
+const isTooLarge = (error: NamingError): boolean => {
+  const cause = error.cause as { code?: unknown } | undefined;
+  return cause?.code === 8 || /RESOURCE_EXHAUSTED|larger than max/i.test(error.message);
+};
+
 /**
  * One etcd watch stream shared by every watch of a backend, written here rather than taken from
- * the `etcd3` client's Watcher because of that client's traps (ETCD3-NOTES), and run by a
+ * the `etcd3` client's Watcher because of that client's pitfalls, and run by a
  * {@link StreamEngine} (reconnect with backoff, hung-member detection, one fault per outage):
  *
  * - it tracks the last mod revision it delivered per watch and re-creates every watch from the
  *   revision after it on each reconnect, so a break in the middle of a large catch-up (sent in
- *   batches whose header revision is the current one) loses nothing (trap 1); the explicit start
+ *   batches whose header revision is the current one) loses nothing; the explicit start
  *   revision is also what lets etcd's gRPC proxy merge the watches of many processes into one;
  * - it sees the `compact_revision` of a cancelled watch and says "compacted", so the caller
- *   re-reads the set (trap 2);
+ *   re-reads the set (the client drops such a watch silently);
  * - it sends one create at a time and takes the watch id from the server's answer: etcd's gRPC
  *   proxy ignores a client-chosen watch_id and numbers watches itself (from 0), so the answer is
  *   the only id that works everywhere; a refused create (watch_id -1) answers the create in
- *   flight, ends that watch only, and nothing waits behind it (trap 3); a refusal for an expired
- *   token gets the token refreshed and the stream re-made (trap 8);
+ *   flight, ends that watch only, and nothing waits behind it (in the client, every later watch hangs); a refusal for an expired
+ *   token gets the token refreshed and the stream re-made;
  * - it probes the stream with progress requests; a stream whose probes go unanswered is re-made,
  *   unless it never answered one (the gRPC proxy ignores them) and its member answers a read;
  * - "hasleader": etcd ends the stream when its member loses the raft leader, as Go's
@@ -115,6 +129,7 @@ export class WatchHub {
       beforeReconnect: async (error) => {
         // A stream refused for an expired token would be re-made with the same token.
         if (/auth token/i.test(error.message)) await context.refreshAuth?.();
+        if (isTooLarge(error)) this.resyncAll();
       },
     });
   }
@@ -131,12 +146,26 @@ export class WatchHub {
 
   /** Watches every key under `prefix` after revision `after`. Returns the cancel function. */
   open(prefix: string, after: Revision, handlers: WatchHandlers): () => void {
-    const entry: Entry = { prefix, after, handlers, serverId: undefined };
+    const entry: Entry = { prefix, after, handlers, serverId: undefined, fragments: undefined };
     this.entries.add(entry);
     this.queue.push(entry);
     if (this.engine.state === "open") this.createNext();
     else this.engine.want();
     return () => this.cancel(entry);
+  }
+
+  /**
+   * A response came that the client may not receive: with `fragment`, that is one event (one value)
+   * larger than its receive limit, which etcd would send again on every reconnect, failing the
+   * stream every app shares. Which watch it belongs to cannot be told, so every watch is ended as
+   * if compacted: each app reads its set again (a read that reports such a value as its key's
+   * error and skips it) and watches on from there, past the event.
+   */
+  private resyncAll(): void {
+    const entries = [...this.entries];
+    this.entries.clear();
+    this.reset();
+    for (const entry of entries) entry.handlers.compacted();
   }
 
   /** Ends the stream and every watch, for good. */
@@ -150,7 +179,10 @@ export class WatchHub {
     this.byServerId.clear();
     this.queue = [];
     this.creating = undefined;
-    for (const entry of this.entries) entry.serverId = undefined;
+    for (const entry of this.entries) {
+      entry.serverId = undefined;
+      entry.fragments = undefined;
+    }
   }
 
   private opened(): void {
@@ -167,7 +199,10 @@ export class WatchHub {
     const key = Buffer.from(entry.prefix);
     this.creating = entry;
     this.engine.send({
-      create_request: { key, range_end: prefixEnd(key), start_revision: next(entry.after) },
+      // fragment: etcd splits a response larger than its request limit (1.5 MiB by default) into
+      // pieces, so that a few large values, or a catch-up after a reconnect, fit the client's
+      // receive limit instead of failing the stream that every app shares, again on every retry.
+      create_request: { key, range_end: prefixEnd(key), start_revision: next(entry.after), fragment: true },
     });
   }
 
@@ -176,7 +211,7 @@ export class WatchHub {
     this.queue = this.queue.filter((e) => e !== entry);
     if (this.entries.size === 0) {
       // Nothing left to watch: end the stream rather than leave one idle (half-closed first, so
-      // that the client's circuit breaker does not count it: trap 4).
+      // that the client's circuit breaker does not count it).
       this.reset();
       this.engine.release();
       return;
@@ -234,7 +269,7 @@ export class WatchHub {
     if (res.compact_revision !== undefined && res.compact_revision !== "0") {
       entry.handlers.compacted();
     } else if (/auth token/i.test(res.cancel_reason)) {
-      // The token expired; unary calls re-authenticate, a stream keeps its old one (trap 8).
+      // The token expired; unary calls re-authenticate, a stream keeps its old one.
       const reason = new Error(`watch of ${entry.prefix} refused: ${res.cancel_reason}`);
       entry.handlers.failed(backendError("watch", reason));
       this.engine.fail(reason);
@@ -249,23 +284,34 @@ export class WatchHub {
   }
 
   private deliver(entry: Entry, res: IWatchResponse): void {
-    if (res.events.length === 0) return;
+    if (res.fragment) {
+      entry.fragments = entry.fragments === undefined ? [...res.events] : entry.fragments.concat(res.events);
+      return;
+    }
+    const events = entry.fragments === undefined ? res.events : entry.fragments.concat(res.events);
+    entry.fragments = undefined;
+    if (events.length === 0) return;
     const changes: KeyChange[] = [];
     let revision = entry.after;
-    for (const ev of res.events) {
+    for (const ev of events) {
       const rev = ev.kv.mod_revision;
       // A watch re-created from `after + 1` cannot repeat an event, but a stale response can.
       if (compareRevision(rev, entry.after) <= 0) continue;
       if (compareRevision(rev, revision) > 0) revision = rev;
+      if (!isUtf8(ev.kv.key)) {
+        // Its put was skipped alike: a delete of it removes nothing.
+        if (!isDelete(ev.type)) entry.handlers.skipped(notUtf8(ev.kv.key));
+        continue;
+      }
       const key = ev.kv.key.toString();
       changes.push(
-        String(ev.type) === "Delete" || String(ev.type) === "1"
+        isDelete(ev.type)
           ? { type: "delete", key, revision: rev }
           : { type: "put", key, value: ev.kv.value.toString(), revision: rev, lease: String(ev.kv.lease) },
       );
     }
-    if (changes.length === 0) return;
     entry.after = revision;
+    if (changes.length === 0) return;
     entry.handlers.batch(revision, changes);
   }
 }

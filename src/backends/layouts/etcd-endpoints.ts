@@ -1,7 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { decodeError, type Instance } from "../../model/index.js";
+import { decodeError, type Instance, type NamingError } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 import { goString, goStringMap } from "../../shared/go-json.js";
 import {
@@ -25,13 +25,22 @@ const UpdateJson = t.partial(
   "Update",
 );
 
-/** Metadata of any JSON as a record of strings (see the layout's doc). */
-const metadataOf = (metadata: unknown): Record<string, string> => {
-  if (metadata === null || metadata === undefined) return {};
-  const text = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
-  if (typeof metadata !== "object" || Array.isArray(metadata)) return { value: text(metadata) };
-  // fromEntries defines every key as its own property, "__proto__" included.
-  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, text(v)]));
+/**
+ * Metadata of any JSON as a record of strings (see the layout's doc); a `Decode` error for JSON
+ * nested too deep to be written back as text (`JSON.stringify` would overflow the stack).
+ */
+const metadataOf = (key: string, metadata: unknown): E.Either<NamingError, Record<string, string>> => {
+  if (metadata === null || metadata === undefined) return E.right({});
+  try {
+    const text = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+    if (typeof metadata !== "object" || Array.isArray(metadata)) return E.right({ value: text(metadata) });
+    // fromEntries defines every key as its own property, "__proto__" included.
+    return E.right(Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, text(v)])));
+  } catch (e) {
+    return E.left(
+      decodeError(key, `field "Metadata" cannot be read as text (${(e as Error).name})`, "Metadata"),
+    );
+  }
 };
 
 /**
@@ -85,11 +94,13 @@ export const etcdEndpointsLayout = (prefix = ""): KeyLayout => {
             return E.left(decodeError(key, `Op ${op} is not an added endpoint (Op 0)`, "Op"));
           }
           return pipe(
-            addrOfHostPort(key, u.Addr ?? "", "Addr"),
-            E.chain((addr) => {
+            E.Do,
+            E.apS("addr", addrOfHostPort(key, u.Addr ?? "", "Addr")),
+            E.apS("metadata", metadataOf(key, u.Metadata)),
+            E.chain(({ addr, metadata }) => {
               const draft = blankInstance(appId, hostname);
               draft.addrs = [addr];
-              draft.metadata = metadataOf(u.Metadata);
+              draft.metadata = metadata;
               return finishInstance(key)(draft);
             }),
           );

@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import type { Instance } from "../../model/index.js";
+import { quoted, type Instance } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 import {
   addrOfHostPort,
@@ -49,7 +49,7 @@ export const goZeroLayout = (prefix = ""): KeyLayout => {
     hostnameOf: (appId, key) => {
       const id = segmentUnder(appPrefix(appId), key);
       if (typeof id !== "string" || INT64.test(id)) return id;
-      return { problem: `its last segment ${JSON.stringify(id)} is not a decimal lease id` };
+      return { problem: `its last segment ${quoted(id)} is not a decimal lease id` };
     },
     encode: (i: Instance) => hostPortOf("go-zero", i),
     decode: ({ key, appId, hostname }, raw) =>

@@ -1,7 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { decodeError, invalidOption, nameProblem, type Instance } from "../../model/index.js";
+import { decodeError, invalidOption, nameProblem, quoted, type Instance } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 import { goString, goStringMap, goStringSlice } from "../../shared/go-json.js";
 import {
@@ -74,11 +74,13 @@ export const kratosV2Layout = (prefix = "/microservices"): KeyLayout => {
         E.chain((j) => {
           const name = j.name ?? "";
           if (name !== appId) {
-            return E.left(decodeError(key, `name "${name}" does not match the key's "${appId}"`, "name"));
+            return E.left(
+              decodeError(key, `name ${quoted(name)} does not match the key's "${appId}"`, "name"),
+            );
           }
           const id = j.id === undefined || j.id === "" ? hostname : j.id;
           if (id !== hostname) {
-            return E.left(decodeError(key, `id "${id}" does not match the key's "${hostname}"`, "id"));
+            return E.left(decodeError(key, `id ${quoted(id)} does not match the key's "${hostname}"`, "id"));
           }
           const draft = blankInstance(appId, hostname);
           draft.version = j.version ?? "";

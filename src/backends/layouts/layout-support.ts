@@ -2,9 +2,11 @@ import * as E from "fp-ts/lib/Either.js";
 import type * as t from "io-ts";
 import {
   decodeError,
+  describeValue,
   invalidInstance,
   invalidOption,
   nameProblem,
+  quoted,
   validateInstance,
   type Instance,
   type NamingError,
@@ -67,7 +69,7 @@ export const decodeWith =
         .join(".") ?? "";
     const expected = first?.context[first.context.length - 1]?.type.name ?? "valid";
     return E.left(
-      decodeError(key, `field "${path}" must be ${expected}, got ${JSON.stringify(first?.value)}`, path),
+      decodeError(key, `field "${path}" must be ${expected}, got ${describeValue(first?.value)}`, path),
     );
   };
 
@@ -101,7 +103,7 @@ export const addrOfHostPort = (
   const bad = /[\s\p{Cc}]/u.exec(hostPort);
   if (bad !== null) {
     return E.left(
-      decodeError(key, `${what} ${JSON.stringify(hostPort)} has whitespace or a control character`, field),
+      decodeError(key, `${what} ${quoted(hostPort)} has whitespace or a control character`, field),
     );
   }
   return E.right(HAS_SCHEME.test(hostPort) ? hostPort : `grpc://${hostPort}`);

@@ -2,6 +2,9 @@ import { asyncScheduler, Subject, type SchedulerLike, type Subscription } from "
 import type { KeyChange, KeyValue, Revision } from "../../port/index.js";
 import { invalidOption } from "../../model/index.js";
 
+/** The longest delay a timer can take. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** One stored key, as etcd keeps it. */
 interface Stored {
   readonly value: string;
@@ -248,7 +251,17 @@ export class MemoryStore {
   }
 
   private scheduleExpiry(lease: StoredLease): Subscription {
-    return this.scheduler.schedule(() => this.dropLease(lease.id), lease.ttlMs);
+    // A timer longer than 2^31-1 ms fires at once (Node clamps it to 1 ms): wait in steps.
+    const drop = (): void => this.dropLease(lease.id);
+    const first = Math.min(lease.ttlMs, MAX_TIMER_MS);
+    return this.scheduler.schedule<number>(
+      function (left = 0) {
+        if (left <= 0) drop();
+        else this.schedule(left - Math.min(left, MAX_TIMER_MS), Math.min(left, MAX_TIMER_MS));
+      },
+      first,
+      lease.ttlMs - first,
+    );
   }
 
   private dropLease(id: number): void {

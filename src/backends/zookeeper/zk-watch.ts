@@ -1,7 +1,7 @@
 import { filter, firstValueFrom, Observable, switchMap } from "rxjs";
 import type { NamingError } from "../../model/index.js";
 import type { KeyChange, KeyValue, WatchMessage } from "../../port/index.js";
-import { codeOf, zkCall, zkError, zxidOf, ZK, type ZkStat } from "./zk-calls.js";
+import { codeOf, zkCall, zkError, zookeeper, zxidOf, ZK, type ZkStat } from "./zk-calls.js";
 import type { ZkEvent, ZkSession, ZkSessions } from "./zk-session.js";
 
 /** What the watch knows of one child of the app's node. */
@@ -51,6 +51,8 @@ const readAndRewatch = (
     const children = new Map<string, Child>();
     let childrenDirty = true;
     const dataDirty = new Set<string>();
+    // Children whose ACL denies this client a read: reported once, skipped while they stay.
+    const unreadable = new Set<string>();
     let parentZxid = 0n;
     let running = false;
     let stopped = false;
@@ -81,7 +83,8 @@ const readAndRewatch = (
       else if (event.path.startsWith(`${path}/`)) dataDirty.add(event.path.slice(path.length + 1));
       kick();
     };
-    // The session's one watcher for this path (trap 7), pointed at this subscriber.
+    // The session's one watcher for this path (a fresh one per read would pile up listeners),
+    // pointed at this subscriber.
     const watcher = session.watcher(path, onEvent);
 
     const readChildren = async (): Promise<void> => {
@@ -94,7 +97,8 @@ const readAndRewatch = (
         if (parentZxid > pendingZxid) pendingZxid = parentZxid;
         const now = new Set(names);
         for (const name of [...children.keys()]) if (!now.has(name)) forget(name);
-        for (const name of names) if (!children.has(name)) dataDirty.add(name);
+        for (const name of unreadable) if (!now.has(name)) unreadable.delete(name);
+        for (const name of names) if (!children.has(name) && !unreadable.has(name)) dataDirty.add(name);
       } catch (e) {
         if (codeOf(e) !== ZK.noNode) throw e;
         // No app node yet: an empty app, until `exists` says it was created.
@@ -131,6 +135,13 @@ const readAndRewatch = (
         }
         for (const entry of entriesOf(name, child)) change({ type: "put", ...entry });
       } catch (e) {
+        if (codeOf(e) === zookeeper.Exception.NO_AUTH) {
+          // One child another team locked away must not hide its siblings: report it, skip it.
+          forget(name);
+          unreadable.add(name);
+          subscriber.next({ type: "fault", error: zkError("read", at)(e) });
+          return;
+        }
         if (codeOf(e) !== ZK.noNode) {
           dataDirty.add(name); // read it again after the fault
           throw e;
