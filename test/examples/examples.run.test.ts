@@ -124,6 +124,15 @@ describe("the examples, in a new pnpm project that installed the packed package"
     expect(out).toContain("200 hello from users");
   });
 
+  it("registration.ts: the newest registration takes the key over, the displaced one ends with Duplicate", async () => {
+    const out = await runExample("tsx", "registration.ts");
+    expect(out.trim().split("\n")).toEqual([
+      "before: registered /kratos_etcd/demo.service/host-1",
+      expect.stringMatching(/^before: Duplicate .*\/kratos_etcd\/demo\.service\/host-1/),
+      "after: registered /kratos_etcd/demo.service/host-1",
+    ]);
+  });
+
   describe("on etcd", () => {
     let etcd: EtcdProcess;
     beforeAll(async () => {
