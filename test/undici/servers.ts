@@ -9,6 +9,8 @@ export interface NamedServer {
   readonly addr: string;
   /** Requests received so far. */
   requests: number;
+  /** When the last request arrived (Date.now()). */
+  lastAt: number;
   /** The Host header of the last request. */
   lastHost: string | undefined;
   /** Answer this many ms late. */
@@ -27,6 +29,7 @@ export const startServer = async (name: string): Promise<NamedServer> => {
     addr: "",
     requests: 0,
     lastHost: undefined,
+    lastAt: 0,
     delayMs: 0,
     status: 200,
     inFlight: 0,
@@ -34,6 +37,7 @@ export const startServer = async (name: string): Promise<NamedServer> => {
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
     state.requests++;
+    state.lastAt = Date.now();
     state.inFlight++;
     state.lastHost = req.headers.host;
     req.resume();
