@@ -6,6 +6,8 @@ import { CliError } from "../cli-error.js";
 import { withConnectionOptions, type ConnectionOptions } from "../connection-options.js";
 import { namingFromOptions } from "../naming-from-options.js";
 import { instanceTable } from "../render/instance-text.js";
+import { terminalOf } from "../render/terminal.js";
+import { jsonLine } from "../render/terminal-text.js";
 
 interface ListOptions extends ConnectionOptions {
   readonly json?: boolean;
@@ -48,11 +50,13 @@ Example:
         if ("error" in result) throw new CliError(connection.explain(result.error));
         if (options.json) {
           const { revision, instances } = result;
-          process.stdout.write(`${JSON.stringify({ appId, revision, instances })}\n`);
+          process.stdout.write(`${jsonLine({ appId, revision, instances })}\n`);
         } else if (result.instances.length === 0) {
           process.stderr.write(`no instances of ${appId} in ${connection.where}\n`);
         } else {
-          process.stdout.write(`${instanceTable(result.instances).join("\n")}\n`);
+          const terminal = terminalOf(process.stdout);
+          const width = terminal.live ? terminal.columns() : undefined;
+          process.stdout.write(`${instanceTable(result.instances, width).join("\n")}\n`);
         }
       } finally {
         await connection.close();
