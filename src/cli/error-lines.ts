@@ -11,10 +11,11 @@ const MAX_LINE = 400;
  * anything else says what it is. `explain` turns a backend fault into what to check.
  */
 export const errorLine = (error: unknown, explain: (e: unknown) => string): string => {
-  const line = (text: string, label = ""): string => `${truncate(visible(text), MAX_LINE)}${label}`;
+  // The label first: a line cut to a terminal's width still says what is being done about it.
+  const line = (text: string, label = ""): string => truncate(visible(`${label}${text}`), MAX_LINE);
   if (!isNamingError(error)) return line(explain(error));
-  if (error._tag === "Decode") return line(oneLine(error), " (skipped)");
-  if (error._tag === "Backend") return line(explain(error), error.recoverable ? " (retrying)" : "");
+  if (error._tag === "Decode") return line(oneLine(error), "skipped: ");
+  if (error._tag === "Backend") return line(explain(error), error.recoverable ? "retrying: " : "");
   return line(oneLine(error));
 };
 

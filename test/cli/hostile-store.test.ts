@@ -125,6 +125,21 @@ describe("hostile values in the store", () => {
     }
   });
 
+  it("demo on etcd: an instance someone else wrote under the demo's app is shown, not obeyed", async () => {
+    const evil = "evil\u202egnp.exe";
+    await client
+      .put(`/kratos_etcd/rxnaming.demo/${evil}`)
+      .value(kratosValue("rxnaming.demo", evil, { metadata: { weight: "1\u001b[2J" } }));
+    try {
+      const result = await runCli(cli.main, ["demo", "--duration", "2s", ...at()], 40_000);
+      expect(result.code).toBe(0);
+      expectInert(result.stdout);
+      expect(result.stdout).toContain("client: + evil\\u202egnp.exe");
+    } finally {
+      await client.delete().key(`/kratos_etcd/rxnaming.demo/${evil}`);
+    }
+  });
+
   it("one 1.4 MB value among 100 instances: list stays small, --json prints it whole", async () => {
     const app = freshApp("large");
     const huge = "m".repeat(1_400_000);

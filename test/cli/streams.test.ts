@@ -2,7 +2,16 @@ import { Etcd3 } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
 import { startEtcd, startProxy, useEtcd } from "../harness/index.js";
-import { buildCli, CliProcess, runCli, shell, type BuiltCli, type CliResult } from "./cli-process.js";
+import {
+  buildCli,
+  CliProcess,
+  cleanEnv,
+  runCli,
+  shell,
+  type BuiltCli,
+  type CliResult,
+} from "./cli-process.js";
+import { TmuxScreen } from "./tmux-screen.js";
 
 // What `register` and `watch` say while they run: the library's errors as they happen, by cause;
 // the stream coming back after an outage; a pipe closed under them; a registration that ends.
@@ -46,6 +55,21 @@ const waitForStderr = async (p: CliProcess, pattern: RegExp, timeoutMs = 20_000)
   return p.stderr;
 };
 
+/** The screen, once it satisfies `ok`. */
+const waitForScreen = async (
+  screen: TmuxScreen,
+  ok: (s: string) => boolean,
+  timeoutMs: number,
+): Promise<string> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await screen.capture();
+    if (ok(shown)) return shown;
+    if (Date.now() > deadline) throw new Error(`the screen never changed as expected:\n${shown}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
 describe("a closed pipe ends the command quietly", () => {
   it("rxnaming demo | head -2", async () => {
     const p = shell(`node ${cli.main} demo --duration 30s | head -2`);
@@ -79,7 +103,9 @@ describe("errors$ on stderr, by cause", () => {
       await watch.waitForOutput(/"synced"/);
       await client.put(`/kratos_etcd/${app}/host-1`).value("{not json");
       const stderr = await waitForStderr(watch, /\n/);
-      expect(stderr.split("\n")[0], stderr).toMatch(/^rxnaming: .*\/kratos_etcd\/\S+\/host-1.* \(skipped\)$/);
+      expect(stderr.split("\n")[0], stderr).toMatch(
+        /^rxnaming: skipped: cannot decode \/kratos_etcd\/\S+\/host-1: /,
+      );
       expect(stderr).not.toMatch(/cannot reach|is it running/);
     } finally {
       watch.kill();
@@ -113,6 +139,28 @@ describe("errors$ on stderr, by cause", () => {
     }
   });
 
+  it("watch in a terminal: the error line under the table goes when the backend is back", async () => {
+    const proxy = await startProxy(etcd());
+    const app = freshApp("outage");
+    const screen = await TmuxScreen.start(
+      `node ${cli.main} watch ${app} --endpoints ${proxy.endpoint}`,
+      120,
+      30,
+      cleanEnv(),
+    );
+    try {
+      await screen.waitFor(/no instances/, 20_000);
+      proxy.cut({ mode: "reset" });
+      await screen.waitFor(/retrying/, 20_000);
+      proxy.restore();
+      const back = await waitForScreen(screen, (s) => !/retrying/.test(s), 20_000);
+      expect(back).toMatch(/no instances/);
+    } finally {
+      await screen.kill();
+      await proxy.close();
+    }
+  });
+
   it("register: an outage of its lease's keep-alives is reported, at most a line a second", async () => {
     const proxy = await startProxy(etcd());
     const app = freshApp("outage");
@@ -127,7 +175,7 @@ describe("errors$ on stderr, by cause", () => {
       await register.waitForOutput(/^registered /m);
       proxy.cut({ mode: "reset" });
       const since = Date.now();
-      await waitForStderr(register, /rxnaming: .*etcd.*retrying/);
+      await waitForStderr(register, /rxnaming: retrying: .*etcd/);
       await new Promise((r) => setTimeout(r, 3_000));
       const lines = register.stderr.split("\n").filter((l) => /retrying/.test(l));
       expect(lines.length).toBeLessThanOrEqual(Math.ceil((Date.now() - since) / 1000) + 1);

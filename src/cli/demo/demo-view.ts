@@ -1,6 +1,7 @@
 import { table } from "../render/table.js";
 import { LiveFrame, stylesOf, visibleWidth, type Styles, type Terminal } from "../render/terminal.js";
-import { truncate } from "../render/terminal-text.js";
+import { CELL_MAX } from "../render/instance-text.js";
+import { cellText, truncate } from "../render/terminal-text.js";
 import type { DemoEvent, DemoRun } from "./demo-run.js";
 import { serviceStates, type ServiceState } from "./demo-service.js";
 
@@ -70,7 +71,7 @@ export const summary = (demo: DemoRun, s: Styles): string[] => {
   const rows = [...demo.traffic.byHost.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([host, t]) => [
-      host,
+      cellText(host, CELL_MAX),
       thousands(t.total),
       percent(demo.traffic.requests > 0 ? t.total / demo.traffic.requests : 0),
       t.total - t.failed > 0 ? `${Math.round(t.latencySumMs / (t.total - t.failed))} ms` : "-",
@@ -143,7 +144,7 @@ export const lineDemoView = (terminal: Terminal, durationMs: number): DemoView =
       nextShares += every;
       const shares = [...demo.traffic.shares().entries()]
         .filter(([, share]) => share.p2c >= 0.005)
-        .map(([host, share]) => `${host} ${percent(share.p2c)}`);
+        .map(([host, share]) => `${cellText(host, CELL_MAX)} ${percent(share.p2c)}`);
       write(`${stamp(demo.elapsedMs)}  traffic (p2c): ${shares.join(" · ") || "none"}; ${totals(demo)}`);
     },
     end: (demo) => write(summary(demo, s).join("\n")),
