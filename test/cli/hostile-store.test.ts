@@ -153,6 +153,24 @@ describe("hostile values in the store", () => {
     expect(listed.stdout.length).toBeLessThan(30_000);
     expect(listed.stdout).toMatch(/blob=m+…/);
 
+    // In a terminal of 80 columns, the table fits it: the widest cells are cut.
+    const screen = await TmuxScreen.start(
+      `node ${cli.main} list ${app} --endpoints ${etcd().endpoint}; echo "[exit $?]"; sleep 60`,
+      80,
+      110,
+      cleanEnv(),
+    );
+    try {
+      const shown = await screen.waitFor(/\[exit \d+\]/, 30_000);
+      expect(shown).toContain("[exit 0]");
+      const rows = shown.split("\n").filter((l) => /^host-\d+ /.test(l));
+      expect(rows).toHaveLength(100);
+      expect(rows.every((l) => l.length <= 80)).toBe(true);
+      expect(rows.some((l) => /blob=m*…/.test(l))).toBe(true);
+    } finally {
+      await screen.kill();
+    }
+
     const json = await runCli(cli.main, ["list", app, "--json", ...at()], 60_000);
     expect(json.code).toBe(0);
     const whole = JSON.parse(json.stdout) as { instances: { metadata: Record<string, string> }[] };
