@@ -112,6 +112,18 @@ describe("errors$ on stderr, by cause", () => {
     }
   });
 
+  it("list: a value that does not decode is named on stderr; the rest is listed, exit 0", async () => {
+    const app = freshApp("decode");
+    await client.put(`/kratos_etcd/${app}/bad`).value("{not json");
+    await client
+      .put(`/kratos_etcd/${app}/good`)
+      .value(JSON.stringify({ appid: app, hostname: "good", addrs: ["grpc://10.0.0.5:9000"] }));
+    const result = await runCli(cli.main, ["list", app, ...at()]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^good\s/m);
+    expect(result.stderr).toMatch(/^rxnaming: skipped: cannot decode \/kratos_etcd\/\S+\/bad: [^\n]+\n$/);
+  });
+
   it("watch: an outage is reported, and the stream coming back is a line too (--json and text)", async () => {
     const proxy = await startProxy(etcd());
     const app = freshApp("outage");
