@@ -18,6 +18,7 @@ export default defineConfig({
             "test/cli/**",
             "test/**/*.etcd.test.ts",
             "test/zookeeper/**",
+            "test/discovery/**",
           ],
           // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
           testTimeout: 30_000,
@@ -54,6 +55,16 @@ export default defineConfig({
           name: "zookeeper",
           benchmark: { include: [] },
           include: ["test/zookeeper/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "discovery",
+          benchmark: { include: [] },
+          include: ["test/discovery/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
