@@ -94,11 +94,14 @@ export class DiscoveryPoll {
       return;
     }
     this.running = true;
-    void this.loop().finally(() => {
-      this.running = false;
-      // An app that joined as the loop ended.
-      if (!this.closed && this.apps.size > 0) this.restart();
-    });
+    // From a microtask: the apps that join in the same tick (a gateway starting) are read together.
+    void Promise.resolve()
+      .then(() => this.loop())
+      .finally(() => {
+        this.running = false;
+        // An app that joined as the loop ended.
+        if (!this.closed && this.apps.size > 0) this.restart();
+      });
   }
 
   private async loop(): Promise<void> {
