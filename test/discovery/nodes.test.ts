@@ -38,15 +38,18 @@ describeWithDiscovery("discovery: bad nodes and the one shared poll", () => {
       const fake = await FakeNode.misbehaving(how);
       fakes.push(fake);
       const app = freshApp();
-      const one = naming([fake.node, server.node], { requestTimeoutMs: 1_000 });
+      // Reading 64 MiB on a loaded machine can take a second: only the hanging node gets a short deadline.
+      const one = naming([fake.node, server.node], { requestTimeoutMs: how === "hang" ? 1_000 : 10_000 });
       const errors: NamingError[] = [];
       one.errors$.subscribe((e) => errors.push(e));
       one.register(inst(app, "h")).subscribe();
       const info = await until(one.build(app).instances$, (h) => h.includes("h"));
       expect(info.instances[0]!.addrs).toEqual(["grpc://127.0.0.1:9000"]);
       expect((await served(server.node, app)).map((i) => i.hostname)).toEqual(["h"]);
-      const mine = errors.find((e) => e.message.includes(fake.node));
-      expect(mine).toMatchObject({ _tag: "Backend", message: expect.stringMatching(reason) });
+      const mine = errors.filter((e) => e.message.includes(fake.node));
+      expect(mine.length).toBeGreaterThan(0);
+      for (const e of mine)
+        expect(e).toMatchObject({ _tag: "Backend", message: expect.stringMatching(reason) });
     },
   );
 
