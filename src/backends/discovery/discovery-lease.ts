@@ -46,6 +46,8 @@ export class DiscoveryLease implements Lease {
   private readonly lost = new ReplaySubject<NamingError>(1);
   /** The instances written under this lease, as registered (zone and env filled in). */
   private readonly held = new Map<string, Wire>();
+  /** Writes in flight. */
+  private readonly writing = new Set<Promise<void>>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ended = false;
   private failures = 0;
@@ -64,24 +66,36 @@ export class DiscoveryLease implements Lease {
 
   private async write(key: string, value: string): Promise<Revision> {
     if (this.ended) throw backendError("register", new Error("the lease is over"), { key });
-    const wire = this.filled(JSON.parse(value) as Wire);
+    const writing = this.send(key, this.filled(JSON.parse(value) as Wire));
+    this.writing.add(writing);
+    try {
+      await writing;
+    } finally {
+      this.writing.delete(writing);
+    }
+    return nowNanos();
+  }
+
+  private async send(key: string, wire: Wire): Promise<void> {
     const before = this.held.get(key);
     const answer =
       before !== undefined && onlyStatusOrMetadata(before, wire)
         ? await this.call("set", [...identity(wire), ["status", String(wire.status)], metadata(wire)], key)
         : await this.call("register", registerParams(wire), key);
-    if (answer.code !== CODE.ok)
+    if (answer.code !== CODE.ok) {
       throw refusal(answer, before === undefined ? "register" : "register or set", key);
-    if (this.ended) throw backendError("register", new Error("the lease is over"), { key });
+    }
+    // Held even when revoked meanwhile: the revocation waits for this write, then cancels it.
     this.held.set(key, wire);
     if (this.timer === undefined) this.renewIn(this.options.renewIntervalMs);
-    return nowNanos();
   }
 
   /** Cancels every instance of the lease, within the deadline; never errors. */
   revoke(): Observable<void> {
     return defer(async () => {
       this.end();
+      // A register in flight lands after a cancel sent now: wait for it, then cancel it too.
+      await Promise.allSettled([...this.writing]);
       const held = [...this.held];
       this.held.clear();
       await Promise.allSettled(held.map(([key, wire]) => this.call("cancel", identity(wire), key)));
