@@ -25,14 +25,15 @@ export interface DiscoveryNamingOptions {
   readonly fetchTimeoutMs?: number;
   /** The deadline of each call to a node (a poll: beyond its hold), in ms. Default 5,000. */
   readonly requestTimeoutMs?: number;
-  /** How long the server holds a poll, in ms. Default 30,000, the server's own. */
+  /** How long the server holds a poll while no watched app has instances, in ms. Default 30,000, the server's own. */
   readonly pollHoldMs?: number;
   /**
-   * How long it holds one while a watched app is down to one instance, in ms: the server does not
-   * wake polls when an app's last instance goes, so this bounds how late its consumers learn
-   * that it is empty. Default 2,000.
+   * How long it holds one while some have, in ms; each poll that ends with nothing new is then
+   * followed by a small read of the apps' timestamps, because the server does not report an app's
+   * last instance leaving. It bounds how late consumers learn that an app has none left.
+   * Default 2,000.
    */
-  readonly lastInstanceHoldMs?: number;
+  readonly emptyCheckMs?: number;
   /** Backoff of retries. Default 100 ms doubling to 1 s, jittered. */
   readonly backoff?: BackoffOptions;
 }
@@ -48,7 +49,7 @@ const KNOWN = new Set([
   "fetchTimeoutMs",
   "requestTimeoutMs",
   "pollHoldMs",
-  "lastInstanceHoldMs",
+  "emptyCheckMs",
   "backoff",
 ]);
 
@@ -112,7 +113,7 @@ export const discoveryNaming = (options: DiscoveryNamingOptions): Naming => {
       renewIntervalMs: positive("renewIntervalMs", options.renewIntervalMs, 30_000),
       requestTimeoutMs,
       pollHoldMs: positive("pollHoldMs", options.pollHoldMs, 30_000),
-      lastInstanceHoldMs: positive("lastInstanceHoldMs", options.lastInstanceHoldMs, 2_000),
+      emptyCheckMs: positive("emptyCheckMs", options.emptyCheckMs, 2_000),
       ...(options.backoff && { backoff: options.backoff }),
     }),
     {

@@ -14,7 +14,7 @@ const PROGRAM = `
 const [dist, node, app] = process.argv.slice(1);
 const { discoveryNaming, instance } = await import(dist);
 // Polls held 20 s: one left running would keep the process that long.
-const naming = discoveryNaming({ nodes: [node], zone: "sh001", env: "dev", pollHoldMs: 20_000, lastInstanceHoldMs: 20_000 });
+const naming = discoveryNaming({ nodes: [node], zone: "sh001", env: "dev", pollHoldMs: 20_000, emptyCheckMs: 20_000 });
 const self = instance({ appId: app, hostname: "self", addrs: ["grpc://127.0.0.1:9000"] });
 naming.register(self.right).subscribe();
 const sub = naming.build(app).instances$.subscribe((info) => {

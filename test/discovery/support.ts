@@ -98,7 +98,7 @@ export class DiscoveryWorld implements ContractWorld {
       env: ENV,
       lingerMs: 0,
       renewIntervalMs: 1_000,
-      lastInstanceHoldMs: 500,
+      emptyCheckMs: 500,
       requestTimeoutMs: 2_000,
       ...(rest as Partial<DiscoveryNamingOptions>),
     });

@@ -19,7 +19,7 @@ export interface DiscoveryBackendOptions {
   readonly renewIntervalMs: number;
   readonly requestTimeoutMs: number;
   readonly pollHoldMs: number;
-  readonly lastInstanceHoldMs: number;
+  readonly emptyCheckMs: number;
   readonly backoff?: BackoffOptions;
 }
 
@@ -40,7 +40,7 @@ export const discoveryBackend = (options: DiscoveryBackendOptions): Backend => {
     env: options.env,
     pollHost,
     holdMs: options.pollHoldMs,
-    lastInstanceHoldMs: options.lastInstanceHoldMs,
+    emptyCheckMs: options.emptyCheckMs,
     requestTimeoutMs: options.requestTimeoutMs,
     report,
     ...(options.backoff && { backoff: options.backoff }),

@@ -25,10 +25,13 @@ export interface PollOptions {
   readonly env: string;
   /** The poller's hostname, unique to this naming (the server merges polls of one hostname). */
   readonly pollHost: string;
-  /** How long the server holds a poll when no app is down to one instance. */
+  /** How long the server holds a poll while no watched app has instances. */
   readonly holdMs: number;
-  /** How long it holds one while an app is down to one instance, whose loss no poll reports. */
-  readonly lastInstanceHoldMs: number;
+  /**
+   * How long it holds one while some have: each poll that ends with nothing new is followed by a
+   * probe, since the server does not report an app's last instance leaving.
+   */
+  readonly emptyCheckMs: number;
   /** The deadline of a call, beyond the hold. */
   readonly requestTimeoutMs: number;
   readonly report: (error: NamingError) => void;
@@ -45,9 +48,9 @@ export interface PollOptions {
  * - The poll carries each app's `latest_timestamp`, as a string, and the server answers with the
  *   apps that changed since: each is sent as a snapshot, which the core diffs.
  * - The server forgets an app when its last instance goes, and does not wake the polls parked on
- *   it. So while an app is down to one instance the poll is held briefly, and each poll that ends
- *   with nothing new is followed by a `fetchs` of those apps; after a full hold, of every app that
- *   has instances. An app the server left out is empty.
+ *   it (nor answers a poll for an app it no longer knows). So while a watched app has instances,
+ *   the poll is held `emptyCheckMs`, and each poll that ends with nothing new is followed by a
+ *   probe that reads only the apps' timestamps: an app left out is empty now.
  * - A fault is reported and the poll goes on, after a backoff, with the next node; the sets are
  *   kept meanwhile.
  */
@@ -134,8 +137,8 @@ export class DiscoveryPoll {
   private async poll(signal: AbortSignal): Promise<void> {
     const { options } = this;
     const apps = [...this.apps];
-    const lastOne = apps.filter(([, app]) => app.entries.length === 1).map(([id]) => id);
-    const holdMs = lastOne.length > 0 ? options.lastInstanceHoldMs : options.holdMs;
+    const listed = apps.filter(([, app]) => app.entries.length > 0).map(([id]) => id);
+    const holdMs = listed.length > 0 ? options.emptyCheckMs : options.holdMs;
     const params: [string, string][] = [];
     for (const [id, app] of apps) params.push(["appid", id], ["latest_timestamp", app.ts]);
     params.push(["env", options.env], ["hostname", options.pollHost]);
@@ -148,10 +151,8 @@ export class DiscoveryPoll {
       signal,
     });
     if (answer.code === CODE.notModified) {
-      // Nothing new: but an app may have lost its last instance without a word.
-      const check =
-        lastOne.length > 0 ? lastOne : apps.filter(([, app]) => app.entries.length > 0).map(([id]) => id);
-      if (check.length > 0) await this.fetchs(check, signal);
+      // Nothing new; but an app may have lost its last instance without a word.
+      if (listed.length > 0) await this.probe(listed, signal);
       return;
     }
     if (answer.code !== CODE.ok) throw refused(answer, "polls");
@@ -166,17 +167,43 @@ export class DiscoveryPoll {
     }
   }
 
-  /** Reads `ids` at once: each app as the server has it, and those it does not know as empty. */
-  private async fetchs(ids: readonly string[], signal: AbortSignal): Promise<void> {
+  /**
+   * Whether `ids` still exist, and at the timestamp we have, without reading their instances: a
+   * `fetchs` for a status bit no instance has answers each app's `latest_timestamp` and empty
+   * lists. An app left out is empty now; one at another timestamp is read again.
+   */
+  private async probe(ids: readonly string[], signal: AbortSignal): Promise<void> {
+    const answer = await this.fetchsCall(ids, NO_STATUS, signal);
+    if (answer.code === CODE.nothingFound) {
+      for (const id of ids) this.apply(id, "0", []);
+      return;
+    }
+    if (answer.code !== CODE.ok) throw refused(answer, "fetchs");
+    const data = (answer.data ?? {}) as Record<string, { latest_timestamp?: unknown } | undefined>;
+    const moved: string[] = [];
+    for (const id of ids) {
+      const ts = Object.hasOwn(data, id) ? data[id]?.latest_timestamp : undefined;
+      if (ts === undefined) this.apply(id, "0", []);
+      else if (String(ts) !== this.apps.get(id)?.ts) moved.push(id);
+    }
+    if (moved.length > 0) await this.fetchs(moved, signal);
+  }
+
+  private fetchsCall(ids: readonly string[], status: string, signal: AbortSignal): Promise<Answer> {
     const params: [string, string][] = ids.map((id) => ["appid", id]);
-    params.push(["env", this.options.env], ["status", "1"]);
-    const answer = await this.options.nodes.call({
+    params.push(["env", this.options.env], ["status", status]);
+    return this.options.nodes.call({
       method: "GET",
       path: "fetchs",
       params,
       deadlineMs: this.options.requestTimeoutMs,
       signal,
     });
+  }
+
+  /** Reads `ids` at once: each app as the server has it, and those it does not know as empty. */
+  private async fetchs(ids: readonly string[], signal: AbortSignal): Promise<void> {
+    const answer = await this.fetchsCall(ids, UP, signal);
     if (answer.code === CODE.nothingFound) {
       for (const id of ids) this.apply(id, "0", []);
       return;
@@ -235,6 +262,11 @@ export class DiscoveryPoll {
     for (const listener of app.listeners) listener.next({ type: "snapshot", revision: ts, entries });
   }
 }
+
+/** `fetchs`' status bitmask: up instances, as polls list them. */
+const UP = "1";
+/** A status bit no instance has (1 up, 2 waiting): `fetchs` answers timestamps and empty lists. */
+const NO_STATUS = "4";
 
 const refused = (answer: Answer, path: string): NamingError =>
   backendError(
