@@ -13,6 +13,8 @@ export class FakeNode {
   maxPollsInFlight = 0;
   /** The query of every poll, in order. */
   readonly polls: URLSearchParams[] = [];
+  /** A proxy that hangs: it takes requests and answers none (those in flight included). */
+  hanging = false;
 
   private constructor(private readonly server: Server) {
     server.on("connection", (socket) => {
@@ -76,6 +78,7 @@ export class FakeNode {
   /** A node that forwards every request to `target` and counts them. */
   static proxy(target: string): Promise<FakeNode> {
     return FakeNode.listen((node, req, res) => {
+      if (node.hanging) return void req.resume();
       const url = new URL(req.url ?? "/", `http://${target}`);
       const path = url.pathname.replace("/discovery/", "");
       node.counts.set(path, (node.counts.get(path) ?? 0) + 1);
@@ -104,6 +107,7 @@ export class FakeNode {
         })
           .then(async (r) => {
             const body = await r.text();
+            if (node.hanging) return;
             res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/json" });
             res.end(body);
           })

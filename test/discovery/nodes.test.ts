@@ -96,4 +96,29 @@ describeWithDiscovery("discovery: bad nodes and the one shared poll", () => {
     expect(last.getAll("latest_timestamp")[last.getAll("appid").indexOf(apps[20]!)]).toBe(ts);
     for (const s of subs) s.unsubscribe();
   });
+
+  it("abandons a poll parked on a node that hangs within its hold plus the deadline, and goes on with the next node", async () => {
+    const proxy = await FakeNode.proxy(server.node);
+    fakes.push(proxy);
+    const app = freshApp();
+    naming([server.node]).register(inst(app, "a")).subscribe();
+    const consumer = naming([proxy.node, server.node], { requestTimeoutMs: 1_000, emptyCheckMs: 1_000 });
+    const errors: NamingError[] = [];
+    consumer.errors$.subscribe((e) => errors.push(e));
+    const info$ = consumer.build(app).instances$;
+    info$.subscribe();
+    await until(info$, (h) => h.join() === "a");
+    await waitFor(() => proxy.pollsInFlight === 1, { message: "the poll parked on the proxy" });
+    proxy.hanging = true;
+    const hungAt = Date.now();
+    naming([server.node]).register(inst(app, "b")).subscribe();
+    await until(info$, (h) => h.join() === "a,b");
+    // A hold of 1 s and a deadline of 1 s beyond it.
+    expect(Date.now() - hungAt).toBeLessThan(4_000);
+    expect(
+      errors.some(
+        (e) => e.message.includes(`polls on ${proxy.node}`) && /no answer within 2000 ms/.test(e.message),
+      ),
+    ).toBe(true);
+  });
 });

@@ -7,7 +7,10 @@ import { discoveryBinary, DISCOVERY_MISSING } from "../harness/discovery-process
 /** `describe`, or a skip with one line saying how to get the server when there is none. */
 export const describeWithDiscovery = (name: string, body: () => void): void => {
   if (discoveryBinary() === undefined) {
-    console.warn(DISCOVERY_MISSING);
+    const bad = process.env.DISCOVERY_BIN;
+    console.warn(
+      bad ? `DISCOVERY_BIN=${bad} is not an executable file: ${DISCOVERY_MISSING}` : DISCOVERY_MISSING,
+    );
     describe.skip(name, body);
   } else {
     describe(name, body);
