@@ -121,4 +121,18 @@ describeWithDiscovery("discovery: bad nodes and the one shared poll", () => {
       ),
     ).toBe(true);
   });
+
+  it("reads apps that join one after another in few requests: a join does not restart a read in flight", async () => {
+    const proxy = await FakeNode.proxy(server.node);
+    fakes.push(proxy);
+    const consumer = naming([proxy.node]);
+    const firsts = new Set<string>();
+    for (let a = 0; a < 30; a++) {
+      const app = freshApp("joins");
+      consumer.build(app).instances$.subscribe(() => firsts.add(app));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => firsts.size === 30, { message: "every app's first set" });
+    expect(proxy.counts.get("fetchs")).toBeLessThan(15);
+  });
 });

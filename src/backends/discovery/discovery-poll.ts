@@ -59,6 +59,8 @@ export class DiscoveryPoll {
   private running = false;
   private closed = false;
   private inFlight: AbortController | undefined;
+  /** Whether the call in flight is a poll (a join restarts it) rather than a read (a join waits for it). */
+  private polling = false;
 
   constructor(private readonly options: PollOptions) {}
 
@@ -93,7 +95,9 @@ export class DiscoveryPoll {
   private restart(): void {
     if (this.closed) return;
     if (this.running) {
-      this.inFlight?.abort();
+      // A read in flight is not restarted: a stream of joins would starve it. The loop reads the
+      // newcomers right after it.
+      if (this.polling) this.inFlight?.abort();
       return;
     }
     this.running = true;
@@ -114,6 +118,7 @@ export class DiscoveryPoll {
       this.inFlight = controller;
       try {
         const fresh = [...this.apps].filter(([, app]) => !app.loaded).map(([id]) => id);
+        this.polling = fresh.length === 0;
         if (fresh.length > 0) await this.fetchs(fresh, controller.signal);
         else await this.poll(controller.signal);
         failures = 0;
@@ -130,6 +135,7 @@ export class DiscoveryPoll {
         });
       } finally {
         this.inFlight = undefined;
+        this.polling = false;
       }
     }
   }
