@@ -20,6 +20,8 @@ export interface ConnectionOptions {
   readonly user?: string;
   /** ZooKeeper servers (`--zookeeper` or ZOOKEEPER_SERVERS): ZooKeeper instead of etcd. */
   readonly zookeeper?: string;
+  /** bilibili discovery nodes (`--discovery` or DISCOVERY_NODES): discovery instead of etcd. */
+  readonly discovery?: string;
   /** How long to wait for etcd to answer before giving up, in ms (`--dial-timeout` or ETCDCTL_DIAL_TIMEOUT). */
   readonly dialTimeout: number;
 }
@@ -107,6 +109,11 @@ export const withConnectionOptions = (command: Command): Command =>
       )
         .env("ZOOKEEPER_SERVERS")
         .conflicts("endpoints"),
+    )
+    .addOption(
+      new Option("--discovery <nodes>", "use bilibili discovery instead of etcd: host:port[,host:port...]")
+        .env("DISCOVERY_NODES")
+        .conflicts(["endpoints", "zookeeper"]),
     )
     .addOption(
       new Option("--cacert <file>", "TLS: verify etcd's certificate with this CA bundle (or ETCDCTL_CACERT)"),

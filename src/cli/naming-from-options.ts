@@ -9,6 +9,7 @@ import {
   type Naming,
 } from "../index.js";
 import { CliError, oneLine, usageError } from "./cli-error.js";
+import { discoveryFromOptions } from "./discovery-connection.js";
 import type { ConnectionOptions } from "./connection-options.js";
 import { DEFAULT_ENDPOINT, etcdConnection, probeEtcd } from "./etcd-connection.js";
 import { explainEtcdError } from "./etcd-errors.js";
@@ -76,6 +77,7 @@ export const namingFromOptions = async (
   use: NamingUse,
 ): Promise<NamingConnection> => {
   if (options.zookeeper !== undefined) return zookeeperFromOptions(options.zookeeper, options, use);
+  if (options.discovery !== undefined) return discoveryFromOptions(options.discovery, options, use);
   let layout: KeyLayout;
   try {
     layout = layoutNamed(options.layout, options.prefix);
