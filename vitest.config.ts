@@ -28,6 +28,7 @@ export default defineConfig({
             "test/**/*.etcd.test.ts",
             "test/zookeeper/**",
             "test/examples/**/*.run.test.ts",
+            "test/discovery/**",
           ],
           // Property tests (fast-check, hundreds of runs) take 1-2 s alone and 8 s on a loaded machine.
           testTimeout: 30_000,
@@ -76,6 +77,16 @@ export default defineConfig({
           include: ["test/examples/**/*.run.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "discovery",
+          benchmark: { include: [] },
+          include: ["test/discovery/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

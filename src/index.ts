@@ -46,6 +46,7 @@ export { etcdClientOptions, type WatchHubOptions } from "./backends/etcd/index.j
 export { layoutNamed, layoutNames, type LayoutName } from "./backends/layouts/index.js";
 export type { KeyLayout, KeyMisfit } from "./port/layout.js";
 export { zookeeperNaming, type ZooKeeperNamingOptions } from "./zookeeper-naming.js";
+export { discoveryNaming, type DiscoveryNamingOptions } from "./discovery-naming.js";
 
 // Instance-set operators and balancers.
 export * from "./operators/index.js";

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { Etcd3, type IOptions } from "etcd3";
 import { etcdClientOptions } from "../index.js";
 import { CliError, usageError } from "./cli-error.js";
 import type { ConnectionOptions } from "./connection-options.js";
-import { explainEtcdError, type EtcdTarget } from "./etcd-errors.js";
+import { explainEtcdError, NoAnswer, type EtcdTarget } from "./etcd-errors.js";
 import { promptPassword } from "./password-prompt.js";
+import { readPem } from "./pem-file.js";
 
 /** etcdctl's default endpoint. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
@@ -31,15 +31,6 @@ export const parseEndpoints = (value: string, tls: boolean): string[] => {
     // `hostname` keeps an IPv6 address in its brackets.
     return `${url.protocol}//${url.hostname}:${url.port || "2379"}`;
   });
-};
-
-const readPem = (flag: string, file: string | undefined): Buffer | undefined => {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw usageError(`${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
 };
 
 const credentialsOf = async (
@@ -102,7 +93,8 @@ export const etcdConnection = async (
 /**
  * Reads one key of `keyPrefix` within the dial timeout: etcd is reachable, the user may log in and
  * may read there. Why a read: the `etcd3` client connects lazily and has no dial timeout of its own
- * (ETCD3-NOTES, trap 5), so a command would otherwise wait for etcd in silence.
+ * (docs/cli.md#time-outs), so a command would otherwise wait for etcd in silence. The timer is the
+ * deadline: the client may retry a call past its own.
  */
 export const probeEtcd = async (connection: EtcdConnection, keyPrefix: string): Promise<void> => {
   const { client, target } = connection;
@@ -117,7 +109,7 @@ export const probeEtcd = async (connection: EtcdConnection, keyPrefix: string): 
         .options({ deadline: new Date(Date.now() + ms) })
         .keys(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms + 250);
+        timer = setTimeout(() => reject(new NoAnswer(ms)), ms);
       }),
     ]);
   } catch (e) {

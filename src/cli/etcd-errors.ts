@@ -9,6 +9,17 @@ export interface EtcdTarget {
   readonly dialTimeoutMs: number;
 }
 
+/** etcd did not answer a call within the dial timeout. */
+export class NoAnswer extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = "NoAnswer";
+  }
+}
+
+/** Milliseconds as a user wrote them: "3 s", "1.5 s", "0.25 s". */
+const inSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+
 const named = (e: unknown, ...names: string[]): boolean =>
   e instanceof Error && names.some((name) => e.name === name || e.constructor.name === name);
 
@@ -42,6 +53,9 @@ export const explainEtcdError = (error: unknown, target: EtcdTarget): string => 
   const hint = tls
     ? "is it running, and do --endpoints (or ETCD_ENDPOINTS), --cacert and, if it wants client certificates, --cert and --key match it?"
     : "is it running, and are --endpoints (or ETCD_ENDPOINTS) right? (https:// and --cacert for TLS)";
+  if (e instanceof NoAnswer || /deadline exceeded/i.test(text)) {
+    return `etcd at ${where} did not answer within ${inSeconds(target.dialTimeoutMs)} (--dial-timeout): ${hint}`;
+  }
   return `cannot reach etcd at ${where} (${shorten(text)}): ${hint}`;
 };
 

@@ -9,6 +9,7 @@ import {
   type Naming,
 } from "../index.js";
 import { CliError, oneLine, usageError } from "./cli-error.js";
+import { discoveryFromOptions } from "./discovery-connection.js";
 import type { ConnectionOptions } from "./connection-options.js";
 import { DEFAULT_ENDPOINT, etcdConnection, probeEtcd } from "./etcd-connection.js";
 import { explainEtcdError } from "./etcd-errors.js";
@@ -23,8 +24,13 @@ export interface NamingConnection {
   readonly naming: Naming;
   /** Another naming on the same backend, as another process would have it: the demo's services. */
   peer(): Peer;
-  /** One line for the user about an error of this backend, saying what to do. */
-  explain(error: unknown): string;
+  /** One line for the user about an error of this backend, saying what to do; `about`: the key at stake. */
+  explain(error: unknown, about?: string): string;
+  /**
+   * Whether the backend answers now (etcd: a read of the app's keys within --dial-timeout): how
+   * `watch` knows that a stream it saw fail is back. True where there is nothing to ask.
+   */
+  answers(): Promise<boolean>;
   /** Closes every naming (watches end, leases are revoked), then the client. */
   close(): Promise<void>;
 }
@@ -54,8 +60,10 @@ export interface NamingUse {
   readonly appId: string;
   /** Without --endpoints: the embedded store (the demo) rather than etcd at etcdctl's default. */
   readonly embedded?: boolean;
-  /** Lease TTL of registrations, in seconds. */
+  /** Lease TTL of registrations, in seconds (etcd and the embedded store). */
   readonly ttlSeconds?: number;
+  /** ZooKeeper's session timeout, in ms: what keeps a registration there. */
+  readonly sessionTimeoutMs?: number;
 }
 
 /**
@@ -69,6 +77,7 @@ export const namingFromOptions = async (
   use: NamingUse,
 ): Promise<NamingConnection> => {
   if (options.zookeeper !== undefined) return zookeeperFromOptions(options.zookeeper, options, use);
+  if (options.discovery !== undefined) return discoveryFromOptions(options.discovery, options, use);
   let layout: KeyLayout;
   try {
     layout = layoutNamed(options.layout, options.prefix);
@@ -109,6 +118,7 @@ export const namingFromOptions = async (
         };
       },
       explain: oneLine,
+      answers: async () => true,
       close: async () => {
         await Promise.all(namings.map((n) => n.close()));
       },
@@ -144,7 +154,12 @@ export const namingFromOptions = async (
         },
       },
     }),
-    explain: (error) => explainEtcdError(error, target),
+    explain: (error, about) => explainEtcdError(error, { ...target, keyPrefix: about }),
+    answers: () =>
+      probeEtcd(connection, layout.appPrefix(use.appId)).then(
+        () => true,
+        () => false,
+      ),
     close: async () => {
       // The namings first: they cancel their watches and revoke their leases over the client.
       await Promise.all(namings.map((n) => n.close()));
@@ -184,7 +199,7 @@ const zookeeperFromOptions = async (
         servers,
         root,
         fetchTimeoutMs: options.dialTimeout,
-        ...(use.ttlSeconds !== undefined && { sessionTimeoutMs: use.ttlSeconds * 1_000 }),
+        ...(use.sessionTimeoutMs !== undefined && { sessionTimeoutMs: use.sessionTimeoutMs }),
       });
     } catch (e) {
       throw usageError(`--zookeeper "${servers}": ${oneLine(e)}`);
@@ -214,6 +229,8 @@ const zookeeperFromOptions = async (
       },
     }),
     explain: oneLine,
+    // The session is the naming's own: a second without errors is how watch knows it is back.
+    answers: async () => true,
     close: async () => {
       await Promise.all(namings.map((n) => n.close()));
     },

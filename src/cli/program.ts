@@ -5,6 +5,7 @@ import { demoCommand } from "./commands/demo.js";
 import { listCommand } from "./commands/list.js";
 import { registerCommand } from "./commands/register.js";
 import { watchCommand } from "./commands/watch.js";
+import { visible } from "./render/terminal-text.js";
 
 const version = (): string => {
   try {
@@ -22,10 +23,12 @@ const oneLineErrors = (command: Command, path: string): Command =>
   command.exitOverride().configureOutput({
     outputError: (text, write) =>
       write(
-        `rxnaming: ${text
-          .replace(/^error: /, "")
-          .trim()
-          .replace(/\s*\n\s*/g, " ")} (see '${path} --help')\n`,
+        `rxnaming: ${visible(
+          text
+            .replace(/^error: /, "")
+            .trim()
+            .replace(/\s*\n\s*/g, " "),
+        )} (see '${path} --help')\n`,
       ),
   });
 
@@ -33,16 +36,21 @@ const oneLineErrors = (command: Command, path: string): Command =>
 export const program = (): Command => {
   const root = new Command("rxnaming")
     .description(
-      "Service registration and discovery on etcd (Kratos naming), and a demo on an embedded store.",
+      "Service registration and discovery on etcd or ZooKeeper (Kratos naming), and a demo on an embedded store.",
     )
     .version(version())
     .showSuggestionAfterError()
     .addHelpText(
       "after",
       `
+Backends: etcd with --endpoints (or ETCD_ENDPOINTS, ETCDCTL_ENDPOINTS; default http://127.0.0.1:2379),
+ZooKeeper with --zookeeper host:port (or ZOOKEEPER_SERVERS); the demo runs on an embedded store
+unless one of them is given. Each command's --help lists its options.
+
 Examples:
   $ rxnaming demo                                   # the whole story, no etcd needed
   $ rxnaming watch demo.service --endpoints http://127.0.0.1:2379
+  $ rxnaming list demo.service --zookeeper 127.0.0.1:2181
   $ rxnaming register --appid demo.service --hostname host-1 --addr grpc://10.0.0.5:9000`,
     );
   oneLineErrors(root, "rxnaming");
@@ -63,10 +71,10 @@ export const run = async (args: readonly string[]): Promise<number> => {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (isCliError(e)) {
-      process.stderr.write(`rxnaming: ${e.message}\n`);
+      process.stderr.write(`rxnaming: ${visible(e.message)}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`rxnaming: unexpected error: ${oneLine(e)}\n`);
+    process.stderr.write(`rxnaming: unexpected error: ${visible(oneLine(e))}\n`);
     return 1;
   }
 };

@@ -52,11 +52,11 @@ describe("explainEtcdError", () => {
 });
 
 describe("clip", () => {
-  it("cuts to a width in columns, not counting escape codes, and closes them", () => {
+  it("cuts to a width in columns, not counting escape codes, ends with an ellipsis, and closes them", () => {
     const styled = "\u001b[1mbold\u001b[22m and more";
     expect(visibleWidth(styled)).toBe(13);
-    expect(clip(styled, 6)).toBe("\u001b[1mbold\u001b[22m a\u001b[0m");
-    expect(clip("█████", 3)).toBe("███");
+    expect(clip(styled, 6)).toBe("\u001b[1mbold\u001b[22m …\u001b[0m");
+    expect(clip("█████", 3)).toBe("██…");
     expect(clip("short", 10)).toBe("short");
   });
 });

@@ -32,7 +32,9 @@ export const buildCli = async (): Promise<BuiltCli> => {
 /** The environment of the child: the caller's, without settings that would pick a backend. */
 export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env = { ...process.env };
-  for (const name of ["ETCD_ENDPOINTS", "ETCD_PREFIX", "ETCDCTL_PASSWORD", "NO_COLOR", "FORCE_COLOR"]) {
+  for (const name of Object.keys(env).filter(
+    (n) => /^(ETCD_|ETCDCTL_|ZOOKEEPER_SERVERS$)/.test(n) || n === "NO_COLOR" || n === "FORCE_COLOR",
+  )) {
     delete env[name];
   }
   return { ...env, ...extra };
@@ -55,8 +57,16 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
   private readonly child: ChildProcess;
 
-  constructor(main: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()) {
-    this.child = spawn(process.execPath, [main, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  constructor(
+    main: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = cleanEnv(),
+    /** What to run instead of `node main args`: a shell line around the command, for pipes. */
+    shellLine?: string,
+  ) {
+    const [file, argv] =
+      shellLine === undefined ? [process.execPath, [main, ...args]] : ["sh", ["-c", shellLine]];
+    this.child = spawn(file, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout!.on("data", (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) =>
@@ -104,6 +114,9 @@ export class CliProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 }
+
+/** Runs a shell line (e.g. `node main watch a | head -1`), with what it printed. */
+export const shell = (line: string, env?: NodeJS.ProcessEnv): CliProcess => new CliProcess("", [], env, line);
 
 /** Runs `rxnaming args` to its end (killed after `timeoutMs`). */
 export const runCli = (

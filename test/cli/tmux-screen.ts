@@ -61,6 +61,12 @@ export class TmuxScreen {
     }
   }
 
+  /** The pane's title, as escape sequences (OSC 0 or 2) may have set it. */
+  async title(): Promise<string> {
+    const { stdout } = await run("tmux", ["-L", this.socket, "display-message", "-p", "#{pane_title}"]);
+    return stdout.trim();
+  }
+
   /** Sends keys, as tmux names them (e.g. "C-c"). */
   async keys(...keys: string[]): Promise<void> {
     await run("tmux", ["-L", this.socket, "send-keys", ...keys]);

@@ -69,4 +69,31 @@ describe("rxnaming --zookeeper", () => {
     expect(down.stderr).toMatch(/^rxnaming: ZooKeeper at 127\.0\.0\.1:\d+ did not answer within 2000 ms/);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+
+  it("register --session-timeout: prints the session timeout that applies, not a TTL; --ttl is refused", async () => {
+    const app = freshApp("cli-zk");
+    const at = ["--zookeeper", zk.hostPort];
+    const args = [
+      "register",
+      "--appid",
+      app,
+      "--hostname",
+      "host-1",
+      "--addr",
+      "grpc://10.0.0.5:9000",
+      ...at,
+    ];
+    const register = new CliProcess(cli.main, [...args, "--session-timeout", "8s"]);
+    try {
+      const [line] = await register.waitForOutput(/^registered .*$/m);
+      expect(line).toMatch(/session timeout 8 s/);
+      expect(line).not.toMatch(/TTL/);
+    } finally {
+      register.signal("SIGTERM");
+      await register.exit(10_000).catch(() => register.kill());
+    }
+    const ttl = await runCli(cli.main, [...args, "--ttl", "10"]);
+    expect(ttl.code).toBe(2);
+    expect(ttl.stderr).toMatch(/^rxnaming: --ttl .*--session-timeout/);
+  });
 });

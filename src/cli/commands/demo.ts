@@ -29,7 +29,7 @@ export const demoCommand = (): Command =>
   withConnectionOptions(
     new Command("demo")
       .description(
-        "services come and go while a p2c client balances over them, shown live (embedded store; etcd with --endpoints)",
+        "services come and go while a p2c client balances over them, shown live (on an embedded store unless a backend is given)",
       )
       .addOption(
         new Option("--duration <duration>", "how long the story takes")
@@ -57,7 +57,12 @@ Examples:
     .action(async (options: DemoOptions) => {
       const durationMs = options.duration;
       const ttlSeconds = demoTtlSeconds(durationMs);
-      const connection = await namingFromOptions(options, { appId: DEMO_APP, embedded: true, ttlSeconds });
+      const connection = await namingFromOptions(options, {
+        appId: DEMO_APP,
+        embedded: true,
+        ttlSeconds,
+        sessionTimeoutMs: ttlSeconds * 1_000,
+      });
       const terminal = terminalOf(process.stdout);
       const view = terminal.live ? liveDemoView(terminal, durationMs) : lineDemoView(terminal, durationMs);
       if (!terminal.live) {

@@ -8,6 +8,8 @@ import {
   type RegistrationEvent,
 } from "../../index.js";
 import type { NamingConnection } from "../naming-from-options.js";
+import { CELL_MAX } from "../render/instance-text.js";
+import { cellText } from "../render/terminal-text.js";
 import { DemoService, type ServiceSpec } from "./demo-service.js";
 import { Traffic } from "./traffic.js";
 
@@ -114,15 +116,17 @@ export class DemoRun {
     const n = info.instances.length;
     const count = `${n} instance${n === 1 ? "" : "s"}`;
     if (this.sets === 1 && n === 0) this.log("client", `client: watching ${this.appId}: no instances yet`);
-    for (const i of added) this.log("client", `client: + ${i.hostname} (${count})`);
+    // On etcd, anyone may write under the demo's app: what the client saw is shown, not obeyed.
+    const name = (i: Instance): string => cellText(i.hostname, CELL_MAX);
+    for (const i of added) this.log("client", `client: + ${name(i)} (${count})`);
     for (const i of updated)
-      this.log("client", `client: ~ ${i.hostname} weight=${i.metadata["weight"] ?? "-"}`);
+      this.log("client", `client: ~ ${name(i)} weight=${cellText(i.metadata["weight"] ?? "-", CELL_MAX)}`);
     for (const i of removed) {
       const service = this.services.get(i.hostname);
       if (service?.cut) {
         service.expired();
-        this.log("client", `client: - ${i.hostname}: its lease ended and its key went with it (${count})`);
-      } else this.log("client", `client: - ${i.hostname} (${count})`);
+        this.log("client", `client: - ${name(i)}: its lease ended and its key went with it (${count})`);
+      } else this.log("client", `client: - ${name(i)} (${count})`);
     }
   }
 }

@@ -3,7 +3,16 @@ import { instance, type Instance, type RegistrationEvent } from "../../index.js"
 import type { Peer } from "../naming-from-options.js";
 
 /** What the demo shows of a service's life. */
-export type ServiceState = "starting" | "up" | "slow" | "cut off" | "expired" | "re-registering" | "left";
+export const serviceStates = [
+  "starting",
+  "up",
+  "slow",
+  "cut off",
+  "expired",
+  "re-registering",
+  "left",
+] as const;
+export type ServiceState = (typeof serviceStates)[number];
 
 /** The fixed traits of a simulated service. */
 export interface ServiceSpec {

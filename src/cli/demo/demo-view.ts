@@ -1,7 +1,9 @@
 import { table } from "../render/table.js";
-import { LiveFrame, stylesOf, type Styles, type Terminal } from "../render/terminal.js";
+import { LiveFrame, stylesOf, visibleWidth, type Styles, type Terminal } from "../render/terminal.js";
+import { CELL_MAX } from "../render/instance-text.js";
+import { cellText, truncate } from "../render/terminal-text.js";
 import type { DemoEvent, DemoRun } from "./demo-run.js";
-import type { ServiceState } from "./demo-service.js";
+import { serviceStates, type ServiceState } from "./demo-service.js";
 
 /** How the demo shows itself: redrawn in place on a terminal, or as plain lines into a pipe. */
 export interface DemoView {
@@ -12,6 +14,8 @@ export interface DemoView {
 }
 
 const BAR = 20;
+// The STATE column keeps the width of the longest state, so the columns after it never move.
+const STATE_WIDTH = Math.max(...serviceStates.map((state) => state.length));
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 const stamp = (ms: number): string => `+${seconds(ms).padStart(5)}`;
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
@@ -52,6 +56,7 @@ const serviceRows = (demo: DemoRun, s: Styles): string[] => {
     ["HOST", "ZONE", "WEIGHT", "LATENCY", "STATE", "P2C TRAFFIC".padEnd(BAR + 5), "WRR"],
     rows,
     [2, 3, 6],
+    { minWidths: [0, 0, 0, 0, STATE_WIDTH] },
   );
   return lines.map((line, n) => (n === 0 ? s.dim(line) : line));
 };
@@ -66,7 +71,7 @@ export const summary = (demo: DemoRun, s: Styles): string[] => {
   const rows = [...demo.traffic.byHost.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([host, t]) => [
-      host,
+      cellText(host, CELL_MAX),
       thousands(t.total),
       percent(demo.traffic.requests > 0 ? t.total / demo.traffic.requests : 0),
       t.total - t.failed > 0 ? `${Math.round(t.latencySumMs / (t.total - t.failed))} ms` : "-",
@@ -86,10 +91,19 @@ export const summary = (demo: DemoRun, s: Styles): string[] => {
 export const liveDemoView = (terminal: Terminal, durationMs: number): DemoView => {
   const frame = new LiveFrame(terminal);
   const s = stylesOf(terminal);
+  const header = (demo: DemoRun): string => {
+    const time = `${seconds(Math.min(demo.elapsedMs, durationMs))} of ${seconds(durationMs)}`;
+    const line = (where: string): string =>
+      `${s.bold("rxnaming demo")} · ${demo.appId} on ${where} · ${time} ${s.dim("· Ctrl-C ends it")}`;
+    // A narrow terminal cuts where the demo runs, not the hint of how to stop it.
+    const where = demo.connection.where;
+    const over = visibleWidth(line(where)) - (terminal.columns() - 1);
+    return over <= 0 ? line(where) : line(truncate(where, Math.max(8, [...where].length - over)));
+  };
   const draw = (demo: DemoRun): void => {
     const recent = demo.events.slice(-6);
     frame.render([
-      `${s.bold("rxnaming demo")} · ${demo.appId} on ${demo.connection.where} · ${seconds(Math.min(demo.elapsedMs, durationMs))} of ${seconds(durationMs)} ${s.dim("· Ctrl-C ends it")}`,
+      header(demo),
       "",
       ...serviceRows(demo, s),
       "",
@@ -130,7 +144,7 @@ export const lineDemoView = (terminal: Terminal, durationMs: number): DemoView =
       nextShares += every;
       const shares = [...demo.traffic.shares().entries()]
         .filter(([, share]) => share.p2c >= 0.005)
-        .map(([host, share]) => `${host} ${percent(share.p2c)}`);
+        .map(([host, share]) => `${cellText(host, CELL_MAX)} ${percent(share.p2c)}`);
       write(`${stamp(demo.elapsedMs)}  traffic (p2c): ${shares.join(" · ") || "none"}; ${totals(demo)}`);
     },
     end: (demo) => write(summary(demo, s).join("\n")),

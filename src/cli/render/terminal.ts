@@ -57,18 +57,20 @@ const SGR = /\u001b\[[0-9;]*m/g;
 /** The width a string takes on screen (every character we print is one column wide). */
 export const visibleWidth = (s: string): number => [...s.replace(SGR, "")].length;
 
-/** Cuts a styled string to `width` columns, keeping its escape codes well-formed. */
+/** Cuts a styled string to `width` columns, the last an ellipsis, keeping its escape codes well-formed. */
 export const clip = (s: string, width: number): string => {
   if (visibleWidth(s) <= width) return s;
   let out = "";
   let used = 0;
+  const room = Math.max(0, width - 1);
   // eslint-disable-next-line no-control-regex
   for (const part of s.split(/(\u001b\[[0-9;]*m)/)) {
     if (part.startsWith(ESC)) out += part;
-    else {
-      const chars = [...part].slice(0, Math.max(0, width - used));
+    else if (used < room) {
+      const chars = [...part].slice(0, room - used);
       out += chars.join("");
       used += chars.length;
+      if (used === room) out += "…";
     }
   }
   return s.includes(ESC) ? `${out}${ESC}0m` : out;

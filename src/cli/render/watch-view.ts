@@ -1,12 +1,15 @@
-import type { Instance, InstanceChanges } from "../../index.js";
+import type { Instance, InstanceChanges, InstancesInfo } from "../../index.js";
 import { clock, instanceLine, instanceTable } from "./instance-text.js";
 import { LiveFrame, stylesOf, type Terminal } from "./terminal.js";
+import { jsonLine } from "./terminal-text.js";
 
 /** How `watch` shows the changes of an app: a live table, plain lines, or JSON lines. */
 export interface WatchView {
   changes(c: InstanceChanges): void;
-  /** A backend fault the watch is retrying through. */
-  fault(message: string): void;
+  /** An error the naming reported, as one line (the watch goes on). */
+  fault(line: string): void;
+  /** The backend is back after an outage; `info` is the set as it stands. */
+  back(info: InstancesInfo): void;
   end(): void;
 }
 
@@ -18,32 +21,38 @@ const eachChange = (c: InstanceChanges, f: (type: Change, i: Instance) => void):
   c.updated.forEach((i) => f("updated", i));
 };
 
-/** One JSON object per line: `added`, `removed`, `updated` (with the instance), and `synced` after the first set. */
+/**
+ * One JSON object per line: `added`, `removed`, `updated` (with the instance), and `synced` after
+ * the first set and again when the backend is back after an outage (with `"resumed": true`).
+ */
 export const jsonWatchView = (write: (line: string) => void): WatchView => ({
   changes: (c) => {
     const { appId, revision } = c.info;
-    eachChange(c, (type, instance) => write(JSON.stringify({ type, appId, revision, instance })));
+    eachChange(c, (type, instance) => write(jsonLine({ type, appId, revision, instance })));
     if (c.previous === undefined) {
-      write(JSON.stringify({ type: "synced", appId, revision, count: c.info.instances.length }));
+      write(jsonLine({ type: "synced", appId, revision, count: c.info.instances.length }));
     }
   },
   fault: () => undefined, // stderr has them (see the watch command); stdout stays parseable
+  back: ({ appId, revision, instances }) =>
+    write(jsonLine({ type: "synced", appId, revision, count: instances.length, resumed: true })),
   end: () => undefined,
 });
+
+const count = (info: InstancesInfo, where: string): string => {
+  const n = info.instances.length;
+  return `${n} instance${n === 1 ? "" : "s"} of ${info.appId} in ${where} at revision ${info.revision}`;
+};
 
 /** One line per change, for a pipe or a log. */
 export const lineWatchView = (write: (line: string) => void, where: string): WatchView => ({
   changes: (c) => {
     const now = clock();
     eachChange(c, (type, i) => write(`${now} ${type.padEnd(7)} ${instanceLine(i)}`));
-    if (c.previous === undefined) {
-      const n = c.info.instances.length;
-      write(
-        `${now} ${n} instance${n === 1 ? "" : "s"} of ${c.info.appId} in ${where} at revision ${c.info.revision}; watching`,
-      );
-    }
+    if (c.previous === undefined) write(`${now} ${count(c.info, where)}; watching`);
   },
   fault: () => undefined, // stderr has them (see the watch command)
+  back: (info) => write(`${clock()} back: ${count(info, where)}; watching`),
   end: () => undefined,
 });
 
@@ -57,14 +66,15 @@ export const liveWatchView = (terminal: Terminal, appId: string, where: string):
   let fault = "";
   const draw = (): void => {
     const head = `${s.bold(appId)} in ${where}: ${instances.length} instance${instances.length === 1 ? "" : "s"} at revision ${revision} ${s.dim("· Ctrl-C to stop")}`;
-    const rows = instances.length === 0 ? [s.dim("(no instances)")] : instanceTable(instances);
+    const rows =
+      instances.length === 0 ? [s.dim("(no instances)")] : instanceTable(instances, terminal.columns() - 1);
     frame.render([
       head,
       "",
       ...rows.map((r, n) => (n === 0 && instances.length > 0 ? s.dim(r) : r)),
       "",
       ...recent.slice(-8),
-      ...(fault === "" ? [] : [s.red(`backend: ${fault} (retrying)`)]),
+      ...(fault === "" ? [] : [s.red(fault)]),
     ]);
   };
   const paint = { added: s.green, removed: s.red, updated: s.yellow };
@@ -81,8 +91,12 @@ export const liveWatchView = (terminal: Terminal, appId: string, where: string):
       }
       draw();
     },
-    fault: (message) => {
-      fault = message;
+    fault: (line) => {
+      fault = line;
+      draw();
+    },
+    back: () => {
+      fault = "";
       draw();
     },
     end: () => frame.end(),

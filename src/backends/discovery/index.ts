@@ -1,0 +1,1 @@
+export { discoveryBackend, type DiscoveryBackendOptions } from "./discovery-backend.js";

@@ -1,0 +1,179 @@
+import { Etcd3 } from "etcd3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshApp } from "../contract/naming-contract.js";
+import { useEtcd } from "../harness/index.js";
+import { buildCli, CliProcess, cleanEnv, runCli, type BuiltCli } from "./cli-process.js";
+import { TmuxScreen } from "./tmux-screen.js";
+
+// Values written straight into etcd by someone else, read by `list` and `watch`: nothing from the
+// store may drive the terminal (escape sequences, forged rows, reversed text) or blow up a table.
+const etcd = useEtcd();
+let cli: BuiltCli;
+let client: Etcd3;
+
+beforeAll(async () => {
+  cli = await buildCli();
+  client = new Etcd3(etcd().clientOptions());
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  await cli?.remove();
+});
+
+const at = (): string[] => ["--endpoints", etcd().endpoint];
+
+/** Kratos v1's value for an instance, as another writer might put it. */
+const kratosValue = (app: string, hostname: string, fields: Record<string, unknown> = {}): string =>
+  JSON.stringify({
+    region: "",
+    zone: "",
+    env: "",
+    appid: app,
+    hostname,
+    addrs: ["grpc://10.0.0.5:9000"],
+    version: "",
+    latest_timestamp: 0,
+    metadata: null,
+    status: 0,
+    ...fields,
+  });
+
+const HOSTILE = {
+  zone: "\u001b]0;pwned\u0007\u001b[2J\u001b[H",
+  version: "v1\u202egnp.exe",
+  addrs: ["grpc://10.0.0.5:9000/\r\nforged-host"],
+  metadata: { note: "\u009b31mred\u0085next" },
+};
+
+/** No byte that a terminal would act on, nor a reversing character. */
+const expectInert = (text: string): void => {
+  // eslint-disable-next-line no-control-regex
+  expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+};
+
+const putHostile = async (app: string): Promise<void> => {
+  await client.put(`/kratos_etcd/${app}/host-1`).value(kratosValue(app, "host-1", HOSTILE));
+};
+
+describe("hostile values in the store", () => {
+  it("list: control and BiDi characters are shown as escapes, a CR LF cannot forge a row", async () => {
+    const app = freshApp("hostile");
+    await putHostile(app);
+    const result = await runCli(cli.main, ["list", app, ...at()]);
+    expect(result.code).toBe(0);
+    expectInert(result.stdout);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(2); // the header and one row
+    expect(lines[1]).toContain("\\u001b]0;pwned\\u0007");
+    expect(lines[1]).toContain("\\u000d\\u000aforged-host");
+    expect(lines[1]).toContain("v1\\u202egnp.exe");
+  });
+
+  it("list --json: whole values, with C1 and BiDi characters escaped as JSON allows", async () => {
+    const app = freshApp("hostile");
+    await putHostile(app);
+    const result = await runCli(cli.main, ["list", app, "--json", ...at()]);
+    expect(result.code).toBe(0);
+    expectInert(result.stdout);
+    const listed = JSON.parse(result.stdout) as { instances: Record<string, unknown>[] };
+    expect(listed.instances[0]).toMatchObject(HOSTILE);
+  });
+
+  it("watch, piped and --json: the same, for the first set and for a change", async () => {
+    const app = freshApp("hostile");
+    const piped = new CliProcess(cli.main, ["watch", app, ...at()]);
+    const json = new CliProcess(cli.main, ["watch", app, "--json", ...at()]);
+    try {
+      await piped.waitForOutput(/watching/);
+      await json.waitForOutput(/"synced"/);
+      await putHostile(app);
+      await piped.waitForOutput(/added/);
+      await json.waitForOutput(/"added"/);
+      piped.signal("SIGINT");
+      json.signal("SIGINT");
+      const [p, j] = await Promise.all([piped.exit(10_000), json.exit(10_000)]);
+      expectInert(p.stdout);
+      expectInert(j.stdout);
+      expect(p.stdout.trimEnd().split("\n")).toHaveLength(2); // "watching", then one "added" line
+      expect(p.stdout).toContain("\\u000d\\u000aforged-host");
+      const added = JSON.parse(j.stdout.trimEnd().split("\n")[1]!) as { instance: Record<string, unknown> };
+      expect(added.instance).toMatchObject(HOSTILE);
+    } finally {
+      piped.kill();
+      json.kill();
+    }
+  });
+
+  it("watch in a terminal: the pane keeps its title and screen, and the value is shown escaped", async () => {
+    const app = freshApp("hostile");
+    await putHostile(app);
+    const screen = await TmuxScreen.start(
+      `node ${cli.main} watch ${app} --endpoints ${etcd().endpoint}`,
+      120,
+      30,
+      cleanEnv(),
+    );
+    try {
+      const shown = await screen.waitFor(/host-1/, 20_000);
+      expect(shown).toContain("\\u001b]0;pwned\\u0007");
+      expect(shown).not.toMatch(/^forged-host/m);
+      const title = await screen.title();
+      expect(title).not.toContain("pwned");
+    } finally {
+      await screen.kill();
+    }
+  });
+
+  it("demo on etcd: an instance someone else wrote under the demo's app is shown, not obeyed", async () => {
+    const evil = "evil\u202egnp.exe";
+    await client
+      .put(`/kratos_etcd/rxnaming.demo/${evil}`)
+      .value(kratosValue("rxnaming.demo", evil, { metadata: { weight: "1\u001b[2J" } }));
+    try {
+      const result = await runCli(cli.main, ["demo", "--duration", "2s", ...at()], 40_000);
+      expect(result.code).toBe(0);
+      expectInert(result.stdout);
+      expect(result.stdout).toContain("client: + evil\\u202egnp.exe");
+    } finally {
+      await client.delete().key(`/kratos_etcd/rxnaming.demo/${evil}`);
+    }
+  });
+
+  it("one 1.4 MB value among 100 instances: list stays small, --json prints it whole", async () => {
+    const app = freshApp("large");
+    const huge = "m".repeat(1_400_000);
+    for (let i = 0; i < 100; i++) {
+      const metadata = i === 0 ? { blob: huge } : { weight: "10" };
+      await client.put(`/kratos_etcd/${app}/host-${i}`).value(kratosValue(app, `host-${i}`, { metadata }));
+    }
+    const listed = await runCli(cli.main, ["list", app, ...at()], 60_000);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split("\n").filter((l) => l !== "")).toHaveLength(101);
+    expect(listed.stdout.length).toBeLessThan(30_000);
+    expect(listed.stdout).toMatch(/blob=m+…/);
+
+    // In a terminal of 80 columns, the table fits it: the widest cells are cut.
+    const screen = await TmuxScreen.start(
+      `node ${cli.main} list ${app} --endpoints ${etcd().endpoint}; echo "[exit $?]"; sleep 60`,
+      80,
+      110,
+      cleanEnv(),
+    );
+    try {
+      const shown = await screen.waitFor(/\[exit \d+\]/, 30_000);
+      expect(shown).toContain("[exit 0]");
+      const rows = shown.split("\n").filter((l) => /^host-\d+ /.test(l));
+      expect(rows).toHaveLength(100);
+      expect(rows.every((l) => l.length <= 80)).toBe(true);
+      expect(rows.some((l) => /blob=m*…/.test(l))).toBe(true);
+    } finally {
+      await screen.kill();
+    }
+
+    const json = await runCli(cli.main, ["list", app, "--json", ...at()], 60_000);
+    expect(json.code).toBe(0);
+    const whole = JSON.parse(json.stdout) as { instances: { metadata: Record<string, string> }[] };
+    expect(whole.instances.find((i) => i.metadata["blob"] !== undefined)?.metadata["blob"]).toBe(huge);
+  });
+});
