@@ -8,6 +8,7 @@ export interface HistoryEntry {
   readonly at: number;
   readonly added: readonly string[];
   readonly removed: readonly string[];
+  /** Hostnames of changed instances, each with what changed: "host-1 (status 1 -> 2)". */
   readonly updated: readonly string[];
 }
 

@@ -1,5 +1,6 @@
 import { Subject, type Subscription } from "rxjs";
 import { instanceChanges, type Instance, type InstanceChanges, type Naming } from "../index.js";
+import { describeUpdate } from "./instance-diff.js";
 import { appendBounded, type AppView, type HistoryEntry } from "./app-history.js";
 
 /** A change pushed to every page: the new and changed instances whole, the removed by hostname. */
@@ -79,7 +80,12 @@ export class FleetWatch {
       at: Date.now(),
       added: hostnames(c.added),
       removed: hostnames(c.removed),
-      updated: hostnames(c.updated),
+      updated: c.updated.map((i) =>
+        describeUpdate(
+          c.previous?.instances.find((p) => p.hostname === i.hostname),
+          i,
+        ),
+      ),
     };
     appendBounded(state.history, entry, this.historySize);
     this.changes.next({

@@ -56,7 +56,7 @@ nav li:hover{background:#eaeef2}
 nav li.selected{background:#0969da;color:#fff}
 section{flex:1;overflow:auto}
 table{border-collapse:collapse;width:100%;background:#fff}
-th,td{border:1px solid #d0d7de;padding:.2em .4em;text-align:left;vertical-align:top;font-family:ui-monospace,monospace;font-size:13px;white-space:pre-wrap;word-break:break-all}
+th,td{border:1px solid #d0d7de;padding:.2em .4em;text-align:left;vertical-align:top;font-family:ui-monospace,monospace;font-size:13px;white-space:pre-wrap;overflow-wrap:anywhere}
 th{background:#eaeef2;font-family:system-ui,sans-serif;white-space:nowrap}
 tr.new{animation:flash 1.5s}
 @keyframes flash{from{background:#dafbe1}to{background:#fff}}
