@@ -4,6 +4,7 @@ import { isCliError, oneLine } from "./cli-error.js";
 import { demoCommand } from "./commands/demo.js";
 import { listCommand } from "./commands/list.js";
 import { registerCommand } from "./commands/register.js";
+import { uiCommand } from "./commands/ui.js";
 import { watchCommand } from "./commands/watch.js";
 
 const version = (): string => {
@@ -43,10 +44,11 @@ export const program = (): Command => {
 Examples:
   $ rxnaming demo                                   # the whole story, no etcd needed
   $ rxnaming watch demo.service --endpoints http://127.0.0.1:2379
-  $ rxnaming register --appid demo.service --hostname host-1 --addr grpc://10.0.0.5:9000`,
+  $ rxnaming register --appid demo.service --hostname host-1 --addr grpc://10.0.0.5:9000
+  $ rxnaming ui --endpoints http://127.0.0.1:2379        # a live console at http://127.0.0.1:8080/`,
     );
   oneLineErrors(root, "rxnaming");
-  for (const command of [demoCommand(), watchCommand(), listCommand(), registerCommand()]) {
+  for (const command of [demoCommand(), watchCommand(), listCommand(), registerCommand(), uiCommand()]) {
     root.addCommand(oneLineErrors(command, `rxnaming ${command.name()}`));
   }
   return root;
