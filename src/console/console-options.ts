@@ -1,3 +1,4 @@
+import { instance } from "../index.js";
 import { invalidOption } from "../model/index.js";
 import type { ClientView } from "./client-view.js";
 import type { Fleet } from "./fleet.js";
@@ -61,5 +62,9 @@ export const checkConsoleOptions = (options: ConsoleOptions): void => {
   }
   if (options.apps !== undefined && !Array.isArray(options.apps)) {
     throw invalidOption("apps", "must be an array of appids");
+  }
+  for (const appId of options.apps ?? []) {
+    const checked = instance({ appId, hostname: "x" });
+    if (checked._tag === "Left") throw invalidOption("apps", `holds a bad appid: ${checked.left.message}`);
   }
 };

@@ -176,6 +176,7 @@ export const pageJs = String.raw`"use strict";
 
   function select(id) {
     selected = id;
+    history.replaceState(null, "", "?app=" + encodeURIComponent(id));
     leases = null;
     if (ttlSource) ttlSource.close();
     ttlSource = new EventSource("/ttl?app=" + encodeURIComponent(id));
@@ -215,6 +216,7 @@ export const pageJs = String.raw`"use strict";
       document.body.classList.toggle("can-write", e.writes);
       $("writes").hidden = !e.writes;
       e.uses.forEach(function (u) { uses.set(u.appId + "\n" + u.hostname, u); });
+      if (selected === null && apps.size > 0) return select(Array.from(apps.keys()).sort()[0]);
     } else if (e.type === "change") {
       var app = appOf(e.appId);
       app.revision = e.revision;

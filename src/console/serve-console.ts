@@ -37,6 +37,8 @@ const SECURITY_HEADERS = {
   "cache-control": "no-store",
 };
 
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
 const loopbacks = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /**
@@ -86,7 +88,12 @@ export const serveConsole = async (naming: Naming, options: ConsoleOptions = {})
     });
     open.add(res);
     res.on("close", () => open.delete(res));
-    return (event) => void res.write(`data: ${JSON.stringify(event)}\n\n`);
+    return (event) => {
+      // A page that stops reading would make the server buffer without end: drop it instead; its
+      // EventSource reconnects and starts again from a snapshot.
+      if (res.writableLength > MAX_BUFFERED) return void res.destroy();
+      res.write(`data: ${JSON.stringify(event)}\n\n`);
+    };
   };
 
   const events = (res: ServerResponse): void => {

@@ -13,14 +13,12 @@ const MAX_BODY = 4_096;
 
 const readBody = (req: IncomingMessage): Promise<string | undefined> =>
   new Promise((resolve) => {
-    let body = "";
+    let body: string | undefined = "";
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => {
+      if (body === undefined) return; // too large: the rest is read and dropped, so the answer arrives
       body += chunk;
-      if (body.length > MAX_BODY) {
-        resolve(undefined);
-        req.destroy();
-      }
+      if (body.length > MAX_BODY) body = undefined;
     });
     req.on("end", () => resolve(body));
     req.on("error", () => resolve(undefined));
