@@ -46,6 +46,9 @@ export const etcdFleet = (client: Etcd3, options: EtcdFleetOptions = {}): Fleet 
   const root = rootOf(layout);
   const retryMs = options.retryMs ?? 1_000;
   const held = new Map<string, Held>();
+  // The key of each instance, by app and hostname: what the TTL and write routes look up.
+  const keyOf = new Map<string, string>();
+  const name = (appId: string, hostname: string): string => `${appId}\n${hostname}`;
   const apps = new BehaviorSubject<readonly string[]>([]);
   let watcher: Watcher | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
@@ -56,6 +59,7 @@ export const etcdFleet = (client: Etcd3, options: EtcdFleetOptions = {}): Fleet 
     const place = placeOf(layout, root, key);
     if (place === undefined) return;
     held.set(key, { ...place, lease: kv.lease });
+    keyOf.set(name(place.appId, place.hostname), key);
     if (!apps.value.includes(place.appId)) apps.next([...apps.value, place.appId].sort());
   };
 
@@ -64,6 +68,7 @@ export const etcdFleet = (client: Etcd3, options: EtcdFleetOptions = {}): Fleet 
       const read = await client.getAll().prefix(root).exec();
       if (closed) return;
       held.clear();
+      keyOf.clear();
       read.kvs.forEach(hold);
       const w = await client
         .watch()
@@ -73,7 +78,14 @@ export const etcdFleet = (client: Etcd3, options: EtcdFleetOptions = {}): Fleet 
       if (closed) return void w.cancel().catch(() => undefined);
       watcher = w;
       w.on("put", hold);
-      w.on("delete", (kv) => held.delete(kv.key.toString()));
+      w.on("delete", (kv) => {
+        const key = kv.key.toString();
+        const gone = held.get(key);
+        held.delete(key);
+        if (gone !== undefined && keyOf.get(name(gone.appId, gone.hostname)) === key) {
+          keyOf.delete(name(gone.appId, gone.hostname));
+        }
+      });
       // A watch etcd ended (a compacted revision, a lost permission): read the keys again.
       w.on("error", () => again(w));
     } catch {
@@ -91,8 +103,11 @@ export const etcdFleet = (client: Etcd3, options: EtcdFleetOptions = {}): Fleet 
   };
   void start();
 
-  const find = (appId: string, hostname: string): [string, Held] | undefined =>
-    [...held.entries()].find(([, h]) => h.appId === appId && h.hostname === hostname);
+  const find = (appId: string, hostname: string): [string, Held] | undefined => {
+    const key = keyOf.get(name(appId, hostname));
+    const found = key === undefined ? undefined : held.get(key);
+    return found === undefined ? undefined : [key!, found];
+  };
 
   return {
     apps$: apps.asObservable(),

@@ -59,9 +59,9 @@ export class FleetWatch {
       .map(([appId, w]) => ({ appId, revision: w.revision, instances: w.instances, history: w.history }));
   }
 
-  /** The instance of an app by hostname, as last seen. */
-  instance(appId: string, hostname: string): Instance | undefined {
-    return this.watched.get(appId)?.instances.find((i) => i.hostname === hostname);
+  /** The instances of an app as last seen; none for an app not followed. */
+  instancesOf(appId: string): readonly Instance[] {
+    return this.watched.get(appId)?.instances ?? [];
   }
 
   close(): void {

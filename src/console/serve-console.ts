@@ -70,7 +70,10 @@ export const serveConsole = async (naming: Naming, options: ConsoleOptions = {})
   const open = new Set<ServerResponse>();
 
   const server: Server = createServer((req, res) => {
-    void route(req, res);
+    route(req, res).catch(() => {
+      if (!res.headersSent) answer(res, 500, "the console failed to answer");
+      else res.destroy();
+    });
   });
   const hostAllowed = (req: IncomingMessage): boolean => {
     // A page of another site may resolve its own name to 127.0.0.1 (DNS rebinding): on loopback,
@@ -119,15 +122,18 @@ export const serveConsole = async (naming: Naming, options: ConsoleOptions = {})
     const ask = async (): Promise<void> => {
       if (asking) return;
       asking = true;
-      const instances = watch.snapshot().find((a) => a.appId === appId)?.instances ?? [];
-      const leases = await Promise.all(
-        instances.map(
-          async (i) => [i.hostname, await leaseTtl(appId, i.hostname).catch(() => undefined)] as const,
-        ),
-      );
-      asking = false;
-      if (!res.writableEnded)
-        send({ type: "ttl", appId, leases: Object.fromEntries(leases.filter(([, t]) => t !== undefined)) });
+      try {
+        const leases = await Promise.all(
+          watch.instancesOf(appId).map(async (i) => {
+            const ttl = await leaseTtl(appId, i.hostname).catch(() => undefined);
+            return [i.hostname, ttl] as const;
+          }),
+        );
+        const known = leases.filter(([, ttl]) => ttl !== undefined);
+        if (!res.writableEnded) send({ type: "ttl", appId, leases: Object.fromEntries(known) });
+      } finally {
+        asking = false;
+      }
     };
     void ask();
     const sub = interval(ttlRefreshMs).subscribe(() => void ask());
