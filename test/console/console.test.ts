@@ -60,6 +60,9 @@ describe("the console in a browser (memory naming)", () => {
     const first = naming.register(inst("host-1")).subscribe();
     server = await serveConsole(naming, { port: 0, apps: ["shop.api", "shop.web"] });
     const p = await open("shop.api");
+    // Pushed, not polled: after the page and its two event streams, the page asks for nothing.
+    const requests: string[] = [];
+    p.on("request", (r) => requests.push(r.url()));
     expect(await count(p, "shop.api")).toBe("1");
     expect(await count(p, "shop.web")).toBe("0");
 
@@ -74,15 +77,25 @@ describe("the console in a browser (memory naming)", () => {
     await p.waitForSelector('tr[data-hostname="host-2"]', { state: "detached" });
     expect(await count(p, "shop.api")).toBe("1");
     expect(await p.locator("#history li").first().textContent()).toContain("-host-2");
+    expect(requests).toEqual([]);
     first.unsubscribe();
   });
 
   it("shows hostile values as text: markup is not run, control characters are visible", async () => {
-    naming = memoryNaming();
+    const store = new MemoryStore();
+    naming = memoryNaming({ store });
     const hostile = "<script>window.pwned=1</script><img src=x onerror=window.pwned=2>";
     const sub = naming
       .register(inst("host-1", { version: hostile, metadata: { note: hostile } }))
       .subscribe();
+    // Another writer's value, as it lies in the store: decoding keeps its control characters.
+    const raw = {
+      appid: "shop.api",
+      hostname: "host-2",
+      zone: "\u001b[2Jsh\u202e001",
+      metadata: { m: "\u001b]0;x\u0007" },
+    };
+    store.put("/kratos_etcd/shop.api/host-2", JSON.stringify(raw));
     server = await serveConsole(naming, { port: 0, apps: ["shop.api"] });
     // The client's view carries strings the caller chose (a health checker's words): ANSI included.
     server.view.report(
@@ -97,6 +110,9 @@ describe("the console in a browser (memory naming)", () => {
     expect(cells[6]).toBe(`note=${hostile}`);
     await waitFor(async () => (await row.locator("td").nth(12).textContent())?.includes("NOT_SERVING"));
     expect(await row.locator("td").nth(12).textContent()).toContain("\\u001b[31mNOT_SERVING\\u001b[0m");
+    const other = await p.locator('tr[data-hostname="host-2"] td').allTextContents();
+    expect(other[1]).toBe("\\u001b[2Jsh\\u202e001");
+    expect(other[6]).toBe("m=\\u001b]0;x\\u0007");
     expect(await p.evaluate("typeof window.pwned")).toBe("undefined");
     expect(await p.locator("script").count()).toBe(1);
     sub.unsubscribe();
