@@ -88,13 +88,8 @@ describe("the console in a browser (memory naming)", () => {
     const sub = naming
       .register(inst("host-1", { version: hostile, metadata: { note: hostile } }))
       .subscribe();
-    // Another writer's value, as it lies in the store: decoding keeps its control characters.
-    const raw = {
-      appid: "shop.api",
-      hostname: "host-2",
-      zone: "\u001b[2Jsh\u202e001",
-      metadata: { m: "\u001b]0;x\u0007" },
-    };
+    // Another writer's value, as it lies in the store: markup in every field it may hold.
+    const raw = { appid: "shop.api", hostname: "host-2", zone: "<b>sh001</b>", metadata: { m: "<i>&amp;" } };
     store.put("/kratos_etcd/shop.api/host-2", JSON.stringify(raw));
     server = await serveConsole(naming, { port: 0, apps: ["shop.api"] });
     // The client's view carries strings the caller chose (a health checker's words): ANSI included.
@@ -111,8 +106,9 @@ describe("the console in a browser (memory naming)", () => {
     await waitFor(async () => (await row.locator("td").nth(12).textContent())?.includes("NOT_SERVING"));
     expect(await row.locator("td").nth(12).textContent()).toContain("\\u001b[31mNOT_SERVING\\u001b[0m");
     const other = await p.locator('tr[data-hostname="host-2"] td').allTextContents();
-    expect(other[1]).toBe("\\u001b[2Jsh\\u202e001");
-    expect(other[6]).toBe("m=\\u001b]0;x\\u0007");
+    expect(other[1]).toBe("<b>sh001</b>");
+    expect(other[6]).toBe("m=<i>&amp;");
+    expect(await p.locator("#instances b, #instances i").count()).toBe(0);
     expect(await p.evaluate("typeof window.pwned")).toBe("undefined");
     expect(await p.locator("script").count()).toBe(1);
     sub.unsubscribe();
