@@ -44,8 +44,7 @@ export const program = (): Command => {
 Examples:
   $ rxnaming demo                                   # the whole story, no etcd needed
   $ rxnaming watch demo.service --endpoints http://127.0.0.1:2379
-  $ rxnaming register --appid demo.service --hostname host-1 --addr grpc://10.0.0.5:9000
-  $ rxnaming ui --endpoints http://127.0.0.1:2379        # a live console at http://127.0.0.1:8080/`,
+  $ rxnaming register --appid demo.service --hostname host-1 --addr grpc://10.0.0.5:9000`,
     );
   oneLineErrors(root, "rxnaming");
   for (const command of [demoCommand(), watchCommand(), listCommand(), registerCommand(), uiCommand()]) {
