@@ -1,6 +1,7 @@
 // The console on a real etcd: apps found under the prefix, lease TTLs counting down, writes in place.
 import { Etcd3 } from "etcd3";
 import type { Browser, Page } from "playwright-core";
+import { filter, firstValueFrom } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeInstance, etcdNaming, type Naming, type RegistrationEvent } from "../../src/index.js";
 import { etcdFleet, serveConsole, type ConsoleServer } from "../../src/console/index.js";
@@ -97,5 +98,28 @@ describe("the console on etcd", () => {
     await page.screenshot({ path: "docs/console-etcd.png" });
     await page.close();
     owned.unsubscribe();
+  });
+});
+
+describe("etcdFleet", () => {
+  it("lists the apps whose keys fit the layout, in every layout, and follows new ones", async () => {
+    await client.put("/fleet_test/a.app/h1").value("{}");
+    await client.put("/fleet_test/loose").value("{}"); // no app: not a key of the layout
+    await client.put("fleet_test_other/b.app/h1").value("{}"); // beside the prefix, not under it
+    const v1 = etcdFleet(client, { prefix: "fleet_test" });
+    await client.put("svc/echo/10.0.0.1:9000").value('{"Op":0,"Addr":"10.0.0.1:9000"}');
+    const endpoints = etcdFleet(client, { layout: "etcd-endpoints" });
+    try {
+      const listed = (fleet: typeof v1, app: string): Promise<readonly string[]> =>
+        firstValueFrom(fleet.apps$.pipe(filter((apps) => apps.includes(app))));
+      expect(await listed(v1, "a.app")).toEqual(["a.app"]);
+      await client.put("/fleet_test/c.app/h9").value("{}");
+      expect(await listed(v1, "c.app")).toEqual(["a.app", "c.app"]);
+      // etcd's own naming keeps the whole target as the app: it may hold "/".
+      expect(await listed(endpoints, "svc/echo")).toContain("svc/echo");
+    } finally {
+      v1.close?.();
+      endpoints.close?.();
+    }
   });
 });
