@@ -15,6 +15,7 @@ const ourRooms = [
   "balancers",
   "grpc",
   "undici",
+  "console",
   "cli",
   "testing",
 ];
@@ -35,7 +36,7 @@ const rooms = Object.fromEntries(
   ]),
 );
 
-// Faces (grpc, cli, testing) are adapters for users: they import the public API (src/index.ts, the
+// Faces (grpc, undici, console, cli, testing) are adapters for users: they import the public API (src/index.ts, the
 // root namings, the public barrels) and nothing inside the rooms, nor one another.
 const insides = [
   "**/port/**",
@@ -46,10 +47,11 @@ const insides = [
   "!**/model/index.js",
 ];
 const faces = {
-  grpc: [...insides, "**/cli/**", "**/testing/**", "**/undici/**"],
-  undici: [...insides, "**/cli/**", "**/testing/**", "**/grpc/**"],
+  grpc: [...insides, "**/cli/**", "**/testing/**", "**/undici/**", "**/console/**"],
+  undici: [...insides, "**/cli/**", "**/testing/**", "**/grpc/**", "**/console/**"],
+  console: [...insides, "**/cli/**", "**/testing/**", "**/grpc/**", "**/undici/**"],
   cli: [...insides, "**/grpc/**", "**/testing/**", "**/undici/**"],
-  testing: [...insides, "**/grpc/**", "**/cli/**", "**/undici/**"],
+  testing: [...insides, "**/grpc/**", "**/cli/**", "**/undici/**", "**/console/**"],
 };
 
 const restrict = (files, forbidden, message) => ({
@@ -93,7 +95,7 @@ export default tseslint.config(
   // re-exports the gRPC face's entry point, which loads grpc-js only when called.)
   restrict(
     ["src/*.ts"],
-    ["**/cli/**", "**/testing/**", "**/grpc/**", "**/undici/**"],
+    ["**/cli/**", "**/testing/**", "**/grpc/**", "**/undici/**", "**/console/**"],
     "a root file may not import a face (see docs/architecture.md)",
   ),
   { files: ["src/index.ts"], rules: { "no-restricted-imports": "off" } },

@@ -4,6 +4,7 @@ import { isCliError, oneLine } from "./cli-error.js";
 import { demoCommand } from "./commands/demo.js";
 import { listCommand } from "./commands/list.js";
 import { registerCommand } from "./commands/register.js";
+import { uiCommand } from "./commands/ui.js";
 import { watchCommand } from "./commands/watch.js";
 import { visible } from "./render/terminal-text.js";
 
@@ -54,7 +55,7 @@ Examples:
   $ rxnaming register --appid demo.service --hostname host-1 --addr grpc://10.0.0.5:9000`,
     );
   oneLineErrors(root, "rxnaming");
-  for (const command of [demoCommand(), watchCommand(), listCommand(), registerCommand()]) {
+  for (const command of [demoCommand(), watchCommand(), listCommand(), registerCommand(), uiCommand()]) {
     root.addCommand(oneLineErrors(command, `rxnaming ${command.name()}`));
   }
   return root;

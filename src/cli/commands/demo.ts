@@ -8,6 +8,7 @@ import { demoTtlSeconds, story } from "../demo/story.js";
 import { namingFromOptions } from "../naming-from-options.js";
 import { terminalOf } from "../render/terminal.js";
 import { stopSignal$ } from "../signals.js";
+import { parsePort, startConsole } from "./ui.js";
 
 /** The app of the demo's services; on etcd, `rxnaming watch rxnaming.demo` follows it from elsewhere. */
 export const DEMO_APP = "rxnaming.demo";
@@ -15,6 +16,8 @@ export const DEMO_APP = "rxnaming.demo";
 interface DemoOptions extends ConnectionOptions {
   readonly duration: number;
   readonly rate: number;
+  /** `--ui` alone: the console on port 8080; `--ui <port>`: on that port (0: a free one). */
+  readonly ui?: true | number;
 }
 
 const perSecond = (value: string): number => {
@@ -40,7 +43,13 @@ export const demoCommand = (): Command =>
           })
           .default(20_000, "20s"),
       )
-      .addOption(new Option("--rate <n>", "simulated requests per second").argParser(perSecond).default(200)),
+      .addOption(new Option("--rate <n>", "simulated requests per second").argParser(perSecond).default(200))
+      .addOption(
+        new Option(
+          "--ui [port]",
+          "also show the story live in the browser (port 8080; 0 picks a free one)",
+        ).argParser(parsePort),
+      ),
   )
     .addHelpText(
       "after",
@@ -51,6 +60,7 @@ place (NO_COLOR turns colours off); piped, it prints plain lines.
 Examples:
   $ rxnaming demo                     # embedded in-memory store, no etcd needed (what npm start runs)
   $ rxnaming demo --duration 5s | cat
+  $ rxnaming demo --ui --duration 60s   # and open http://127.0.0.1:8080/
   $ rxnaming demo --endpoints http://127.0.0.1:2379   # the same story on etcd; watch it with
   $ rxnaming watch ${DEMO_APP} --endpoints http://127.0.0.1:2379`,
     )
@@ -64,12 +74,23 @@ Examples:
         sessionTimeoutMs: ttlSeconds * 1_000,
       });
       const terminal = terminalOf(process.stdout);
+      const ui =
+        options.ui === undefined
+          ? undefined
+          : await startConsole(
+              connection.naming,
+              { port: options.ui === true ? 8080 : options.ui, host: "127.0.0.1", apps: [DEMO_APP] },
+              (line) => terminal.write(`rxnaming demo: live in the browser at ${line}`),
+            ).catch(async (e: unknown) => {
+              await connection.close();
+              throw e;
+            });
       const view = terminal.live ? liveDemoView(terminal, durationMs) : lineDemoView(terminal, durationMs);
       if (!terminal.live) {
         terminal.write(`rxnaming demo: ${DEMO_APP} on ${connection.where} for ${durationMs / 1000} s\n`);
       }
       const demo = new DemoRun(connection, DEMO_APP, (e) => view.event(e), options.rate);
-      demo.startClient();
+      demo.startClient(ui?.view.track());
       const steps = story(durationMs, ttlSeconds).map((step) =>
         setTimeout(() => {
           Promise.resolve(step.run(demo)).catch((e: unknown) => {
@@ -94,7 +115,13 @@ Examples:
         steps.forEach(clearTimeout);
         ticks.unsubscribe();
         view.end(demo);
+        await ui?.close();
         await demo.stop();
       }
       if (demo.failure !== undefined) throw new CliError(connection.explain(demo.failure));
+      if (ui === undefined) {
+        terminal.write(
+          "Watch the same story in your browser: rxnaming demo --ui (here: npm start -- --ui)\n",
+        );
+      }
     });

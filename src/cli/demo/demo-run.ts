@@ -1,10 +1,11 @@
-import { Subscription } from "rxjs";
+import { identity, Subscription, type MonoTypeOperatorFunction } from "rxjs";
 import {
   instanceChanges,
   p2c,
   weightedRoundRobin,
   type Instance,
   type InstancesInfo,
+  type Picker,
   type RegistrationEvent,
 } from "../../index.js";
 import type { NamingConnection } from "../naming-from-options.js";
@@ -59,15 +60,18 @@ export class DemoRun {
     this.onEvent(event);
   }
 
-  /** The client: one resolver, shared by the log, p2c and wrr (one backend watch between them). */
-  startClient(): void {
+  /**
+   * The client: one resolver, shared by the log, p2c and wrr (one backend watch between them);
+   * `track` wraps p2c's pickers (the console's client view counts their picks).
+   */
+  startClient(track: MonoTypeOperatorFunction<Picker> = identity): void {
     const instances$ = this.connection.naming.build(this.appId).instances$;
     this.subscriptions.add(
       instances$
         .pipe(instanceChanges())
         .subscribe((c) => this.clientSaw(c.info, c.added, c.removed, c.updated)),
     );
-    this.traffic.start(instances$.pipe(p2c()), instances$.pipe(weightedRoundRobin()));
+    this.traffic.start(instances$.pipe(p2c(), track), instances$.pipe(weightedRoundRobin()));
   }
 
   /** Starts a service: it registers, and will be counted in the traffic once the client sees it. */
