@@ -193,7 +193,7 @@ export const namingContract = (
       },
     );
 
-    it.runIf(differences.takeover === undefined)(
+    itTakesOver?.(
       "lets a newer registration of the same instance (another naming, as another process) take the key over; the older errors with Duplicate within 1 s and leaves the key",
       async () => {
         const app = freshApp();
