@@ -119,6 +119,8 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       let cancel: (() => void) | undefined;
       let done = false;
       const watchAfter = (after: Revision): void => {
+        // The consumer may have left inside the snapshot's `next`: its teardown has run already.
+        if (done) return;
         cancel = feeds.open(prefix, after, {
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
           skipped: (error) => subscriber.next({ type: "fault", error }),
