@@ -13,6 +13,7 @@ import {
 } from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
 import { etcdError } from "./etcd-errors.js";
+import { checkEtcd3Client } from "./etcd3-internals.js";
 import { EtcdLease, type EtcdLeaseContext } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
 import { Limiter } from "./limiter.js";
@@ -41,6 +42,8 @@ export interface EtcdBackendOptions {
  * escapes.
  */
 export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Backend => {
+  const unsupported = checkEtcd3Client(client);
+  if (unsupported !== undefined) throw unsupported;
   const deadlineMs = options.requestTimeoutMs ?? 5_000;
   // One view of which members are hung or unreachable, for every call and both streams; and the
   // calls go to the members directly, whatever the client's own fault policy (see Members).
