@@ -6,41 +6,6 @@ export type ZkClient = Client;
 /** A znode's stat (versions, zxids, `ephemeralOwner`), as the client gives it. */
 export type ZkStat = Stat;
 
-// node-zookeeper-client 1.1.3 knows ZooKeeper's error codes down to -115. A newer server answers
-// some requests with others (a quota exceeded, a throttled request), and the client's
-// `Exception.create` then threw "Unknown code" from inside its socket handler: an uncaught
-// exception that ended the process. Such a code becomes an error of the client's own class that
-// names it, and the call fails with it like any other.
-const NEWER_CODES: Readonly<Record<number, string>> = {
-  [-118]: "SESSION_MOVED",
-  [-119]: "NOT_READONLY",
-  [-120]: "EPHEMERAL_ON_LOCAL_SESSION",
-  [-121]: "NO_WATCHER",
-  [-122]: "REQUEST_TIMEOUT",
-  [-123]: "RECONFIG_DISABLED",
-  [-124]: "SESSION_CLOSED_REQUIRE_SASL_AUTH",
-  [-125]: "QUOTA_EXCEEDED",
-  [-127]: "THROTTLED_OP",
-};
-type ExceptionLike = { code: number; name: string; path: string | undefined; message: string };
-// `create` is not in the client's typings; it is what its connection manager calls.
-const exceptions = zookeeper.Exception as unknown as { create: (code: number, path?: string) => unknown };
-const create = exceptions.create.bind(exceptions);
-exceptions.create = (code, path) => {
-  try {
-    return create(code, path);
-  } catch {
-    const name = NEWER_CODES[code] ?? "UNKNOWN_ERROR_CODE";
-    const error = Object.create(zookeeper.Exception.prototype as object) as ExceptionLike;
-    Error.captureStackTrace(error);
-    error.code = code;
-    error.name = name;
-    error.path = path;
-    error.message = `Exception: ${name}[${code}]${path === undefined ? "" : `@${path}`}`;
-    return error;
-  }
-};
-
 /** ZooKeeper's error codes that the adapter acts on. */
 export const ZK = {
   noNode: zookeeper.Exception.NO_NODE,

@@ -1,4 +1,3 @@
-import type { Socket } from "node:net";
 import {
   AsyncSubject,
   BehaviorSubject,
@@ -10,6 +9,7 @@ import {
   type Observable,
 } from "rxjs";
 import { backendError, type NamingError } from "../../model/index.js";
+import { dropConnection, stopClient } from "./zk-client-internals.js";
 import { codeOf, sessionIdOf, zkCall, zookeeper, type ZkClient } from "./zk-calls.js";
 
 /** A ZooKeeper event delivered to a watcher. */
@@ -104,19 +104,6 @@ export interface ZkSessionsOptions {
   /** The deadline of the liveness probe and of each call. */
   readonly requestTimeoutMs: number;
 }
-
-// The client's connection manager, for the two things its API does not offer: dropping a
-// connection that went silent, and knowing when a close has finished.
-interface ConnectionInternals {
-  readonly connectionManager?: { socket?: Socket; state?: number; setState?: (state: number) => void };
-}
-// The connection manager's states (lib/ConnectionManager.js).
-const CONNECTED = 2;
-const CONNECTED_READ_ONLY = 3;
-const CLOSING = -1;
-const CLOSED = -2;
-const internals = (client: ZkClient): NonNullable<ConnectionInternals["connectionManager"]> =>
-  (client as unknown as ConnectionInternals).connectionManager ?? {};
 
 /**
  * Owns the ZooKeeper client and makes a new one whenever a session is lost: the client is dead
@@ -245,7 +232,7 @@ export class ZkSessions {
       // out the TCP connect, not a handshake that a silent server never answers (a SIGSTOPped
       // leader accepts connections and says nothing). Drop it so that it tries the next server.
       this.waitingSince = now;
-      internals(this.client).socket?.destroy();
+      dropConnection(this.client);
       return;
     }
     if (session?.connected === true && !this.probing) this.probe(session);
@@ -269,7 +256,7 @@ export class ZkSessions {
           }
           this.report("probe", `exists("/") got no answer within ${deadline} ms; reconnecting`);
           // A silent connection: drop it; the client reconnects, within the session.
-          internals(session.client).socket?.destroy();
+          dropConnection(session.client);
         },
       )
       .finally(() => (this.probing = false));
@@ -299,27 +286,7 @@ export class ZkSessions {
    * on the server. Either way no timer or socket of it outlives this.
    */
   private abandon(client: ZkClient): void {
-    const manager = internals(client);
-    const done = new Promise<void>((resolve) => {
-      const deadline = Date.now() + this.options.requestTimeoutMs;
-      if (manager.state === CONNECTED || manager.state === CONNECTED_READ_ONLY) {
-        client.close();
-      } else {
-        // Not connected: no server to tell. The client's close() would queue a close request
-        // that goes out before the handshake and makes it misread the server's answer (and
-        // throw from its socket handler); a closing state without that request stops it cleanly.
-        manager.setState?.(CLOSING);
-        manager.socket?.destroy();
-      }
-      const check = (): void => {
-        if (manager.state === CLOSED || manager.state === undefined) return resolve();
-        // A reconnect attempt already in flight must not carry on; a close that hangs neither.
-        if (manager.state !== CLOSING || Date.now() > deadline) manager.socket?.destroy();
-        if (Date.now() > deadline + 2_000) return resolve();
-        setTimeout(check, 20);
-      };
-      check();
-    });
+    const done = stopClient(client, this.options.requestTimeoutMs);
     this.abandoned.add(done);
     void done.finally(() => this.abandoned.delete(done));
   }

@@ -2,6 +2,7 @@ import { asyncScheduler, defer, map, switchMap, timeout, type Observable } from 
 import { backendError, invalidOption } from "../../model/index.js";
 import type { Backend, KeyLayout, Lease } from "../../port/index.js";
 import { codeOf, zkCall, zkError, ZK } from "./zk-calls.js";
+import { prepareZkClient } from "./zk-client-internals.js";
 import { ZkLease } from "./zk-lease.js";
 import { ZkSessions } from "./zk-session.js";
 import { zkWatch } from "./zk-watch.js";
@@ -28,6 +29,8 @@ export interface ZooKeeperBackendOptions {
 export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
   const problem = serversProblem(options.servers);
   if (problem !== undefined) throw invalidOption("servers", problem);
+  const unsupported = prepareZkClient();
+  if (unsupported !== undefined) throw unsupported;
   const { requestTimeoutMs, sessionTimeoutMs } = options;
   const sessions = new ZkSessions({ servers: options.servers, sessionTimeoutMs, requestTimeoutMs });
   let highest = 0n;
