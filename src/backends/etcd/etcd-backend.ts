@@ -50,7 +50,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const members = new Members(client);
   const faults = new Subject<NamingError>();
   const fault = (error: NamingError): void => faults.next(error);
-  // Made on the first grant: a naming that only watches never loads or keeps it (~6 KB of heap).
+  // Made on the first grant: a naming that only watches never loads or keeps it.
   let keepAliveHub: KeepAliveHub | undefined;
   // Lease grants not answered yet (and the revokes of those that landed unwanted): close() waits.
   const granting = new Set<Promise<void>>();
