@@ -1,5 +1,7 @@
 import zookeeper, { type Client, type Stat } from "node-zookeeper-client";
-import { backendError, isNamingError, type NamingError } from "../../model/index.js";
+import { backendError } from "../../model/index.js";
+import { backendFailure } from "../common/backend-failure.js";
+import { withDeadline } from "../../shared/deadline.js";
 
 /** The client of `node-zookeeper-client`, as the adapter uses it. */
 export type ZkClient = Client;
@@ -28,46 +30,30 @@ export const codeOf = (e: unknown): number | undefined =>
   e instanceof zookeeper.Exception ? e.code : undefined;
 
 /** A ZooKeeper failure as a NamingError of tag Backend; recoverable unless access is refused. */
-export const zkError =
-  (operation: string, key?: string) =>
-  (e: unknown): NamingError =>
-    isNamingError(e)
-      ? e
-      : backendError(operation, e, {
-          recoverable: !FINAL.has(codeOf(e) ?? 0),
-          ...(key !== undefined && { key }),
-        });
+export const zkError = backendFailure((e) => FINAL.has(codeOf(e) ?? 0));
 
 /**
- * One ZooKeeper call as a Promise that settles within `deadlineMs` (the client queues a
- * call made while disconnected and never times it out). A late answer is ignored.
+ * One ZooKeeper call as a Promise that settles within `deadlineMs`: the client queues a call made
+ * while disconnected and never times it out (docs/zookeeper.md#calls-queue-while-disconnected).
  */
 export const zkCall = <A>(
   operation: string,
   deadlineMs: number,
   run: (done: (error: unknown, value: A) => void) => void,
-): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`ZooKeeper ${operation} got no answer within ${deadlineMs} ms`)),
-      deadlineMs,
-    );
-    timer.unref();
+): Promise<A> => {
+  const answer = new Promise<A>((resolve, reject) => {
     try {
       run((error, value) => {
-        clearTimeout(timer);
         if (error === null || error === undefined) resolve(value);
-        else
-          reject(
-            error instanceof Error || error instanceof zookeeper.Exception ? error : new Error(String(error)),
-          );
+        else reject(error instanceof Error ? error : new Error(String(error)));
       });
     } catch (e) {
       // The client throws synchronously on a path ZooKeeper cannot hold: retrying cannot cure it.
-      clearTimeout(timer);
       reject(backendError(operation, e, { recoverable: false }));
     }
   });
+  return withDeadline(`ZooKeeper ${operation}`, deadlineMs, answer);
+};
 
 /** `stat.ephemeralOwner` (8 bytes) equals the session id (8 bytes). */
 export const ownedBy = (stat: ZkStat, sessionId: Buffer): boolean => stat.ephemeralOwner.equals(sessionId);

@@ -4,7 +4,7 @@ import type { Backend, KeyLayout, Lease } from "../../port/index.js";
 import { codeOf, zkCall, zkError, ZK } from "./zk-calls.js";
 import { prepareZkClient } from "./zk-client-internals.js";
 import { ZkLease } from "./zk-lease.js";
-import { ZkSessions } from "./zk-session.js";
+import { ZkSessions } from "./zk-sessions.js";
 import { zkWatch } from "./zk-watch.js";
 
 /** Options of {@link zookeeperBackend}; `zookeeperNaming` fills them in. */
