@@ -13,9 +13,31 @@ export interface ZkSessionsOptions {
   readonly requestTimeoutMs: number;
 }
 
+/** Where the client of {@link ZkSessions} is. */
+type ClientState =
+  /** Not used yet: the first subscriber connects. */
+  | { readonly tag: "idle" }
+  /**
+   * Looking for a server since `since`: a new client (no session yet), or one whose connection
+   * dropped within `session`.
+   */
+  | {
+      readonly tag: "connecting";
+      readonly client: ZkClient;
+      readonly session: ZkSession | undefined;
+      readonly since: number;
+      /** When the server last answered within the session. */
+      lastHeard: number;
+    }
+  /** Connected within `session`. */
+  | { readonly tag: "connected"; readonly client: ZkClient; readonly session: ZkSession; lastHeard: number }
+  /** For good. */
+  | { readonly tag: "closed" };
+
 /**
  * Owns the ZooKeeper client and makes a new one whenever a session is lost: the client is dead
- * after expiry. Connects on first use.
+ * after expiry (docs/zookeeper.md#an-expired-client-is-dead). Connects on first use. Its state is
+ * one {@link ClientState}: the client, its session and when it was last heard from change together.
  *
  * Liveness, which the client lacks:
  * - every sessionTimeout/3, a probe (`exists("/")`) with a deadline: a silent connection keeps
@@ -32,21 +54,16 @@ export class ZkSessions {
   private readonly faults = new Subject<NamingError>();
   /** Faults of the connection (disconnects, hung probes, lost sessions), for `errors$`. */
   readonly faults$ = this.faults.asObservable();
-  private client: ZkClient | undefined;
-  private session: ZkSession | undefined;
+  private state: ClientState = { tag: "idle" };
   private ticker: ReturnType<typeof setInterval> | undefined;
-  /** When the current client was last heard from (connected, or answered a probe). */
-  private lastHeard = 0;
-  /** When the current client lost its connection (or was made), while it has none. */
-  private waitingSince: number | undefined;
+  /** Whether a probe is in flight (one at a time). */
   private probing = false;
-  private closed = false;
   private readonly abandoned = new Set<Promise<void>>();
 
   /**
    * How long one server may take to answer a connection, as ZooKeeper's own client allows: the
    * session timeout shared among the servers, so that the client can try each of them before its
-   * session expires. A whole session timeout on a silent server was a session lost for sure.
+   * session expires.
    */
   private readonly connectTimeoutMs: number;
 
@@ -69,11 +86,16 @@ export class ZkSessions {
 
   /** The live session now, without connecting or waiting. */
   get now(): ZkSession | undefined {
-    return this.session?.alive === true ? this.session : undefined;
+    const session = this.sessionOf(this.state);
+    return session?.alive === true ? session : undefined;
+  }
+
+  private sessionOf(state: ClientState): ZkSession | undefined {
+    return state.tag === "connecting" || state.tag === "connected" ? state.session : undefined;
   }
 
   private start(): void {
-    if (this.closed || this.client !== undefined) return;
+    if (this.state.tag !== "idle") return;
     this.connect();
     const period = Math.max(100, Math.floor(this.options.sessionTimeoutMs / 3));
     this.ticker = setInterval(() => this.tick(), period);
@@ -81,36 +103,37 @@ export class ZkSessions {
     this.ticker.unref();
   }
 
+  /** A new client, without a session yet. */
   private connect(): void {
     const client = zookeeper.createClient(this.options.servers, {
       sessionTimeout: this.options.sessionTimeoutMs,
       spinDelay: 200,
       retries: 0,
     });
-    this.client = client;
-    this.session = undefined;
-    this.waitingSince = Date.now();
-    client.on("state", (state: { code: number }) => {
-      if (this.client !== client || this.closed) return; // an abandoned client's last words
-      this.onState(client, state.code);
-    });
+    this.state = { tag: "connecting", client, session: undefined, since: Date.now(), lastHeard: 0 };
+    client.on("state", (event: { code: number }) => this.onState(client, event.code));
     client.connect();
   }
 
   private onState(client: ZkClient, code: number): void {
+    const state = this.state;
+    // An abandoned client's last words, or a closed one's.
+    if ((state.tag !== "connecting" && state.tag !== "connected") || state.client !== client) return;
     const { State } = zookeeper;
     if (code === State.SYNC_CONNECTED.code || code === State.CONNECTED_READ_ONLY.code) {
-      this.lastHeard = Date.now();
-      this.waitingSince = undefined;
-      if (this.session === undefined) {
-        this.session = new ZkSession(client);
-        this.current.next(this.session);
-      } else {
-        this.session.setConnected(true);
-      }
+      const session = state.session ?? new ZkSession(client);
+      this.state = { tag: "connected", client, session, lastHeard: Date.now() };
+      if (state.session === undefined) this.current.next(session);
+      else session.setConnected(true);
     } else if (code === State.DISCONNECTED.code) {
-      this.waitingSince = Date.now();
-      this.session?.setConnected(false);
+      this.state = {
+        tag: "connecting",
+        client,
+        session: state.session,
+        since: Date.now(),
+        lastHeard: state.lastHeard,
+      };
+      state.session?.setConnected(false);
       this.report("connection", "disconnected from ZooKeeper; reconnecting");
     } else if (code === State.EXPIRED.code) {
       this.expire("ZooKeeper expired the session");
@@ -122,28 +145,36 @@ export class ZkSessions {
   }
 
   private tick(): void {
-    if (this.closed || this.client === undefined) return;
+    const state = this.state;
+    if (state.tag !== "connecting" && state.tag !== "connected") return;
     const now = Date.now();
     const { sessionTimeoutMs } = this.options;
-    const session = this.session;
     // A connected client that was not asked lately (this process stalled) is asked first.
-    const unheard = session !== undefined && now - this.lastHeard > 1.5 * sessionTimeoutMs;
-    if (unheard && (this.probing || !session.connected)) {
+    const unheard = state.session !== undefined && now - state.lastHeard > 1.5 * sessionTimeoutMs;
+    if (unheard && (this.probing || state.tag === "connecting")) {
       this.expire(
-        `no answer from ZooKeeper for ${now - this.lastHeard} ms (over 1.5 x the session timeout ` +
+        `no answer from ZooKeeper for ${now - state.lastHeard} ms (over 1.5 x the session timeout ` +
           `of ${sessionTimeoutMs} ms): the session is treated as expired`,
       );
       return;
     }
-    if (this.waitingSince !== undefined && now - this.waitingSince >= this.connectTimeoutMs) {
+    if (state.tag === "connecting" && now - state.since >= this.connectTimeoutMs) {
       // Connecting for longer than a server's share of the session timeout: the client only times
-      // out the TCP connect, not a handshake that a silent server never answers (a SIGSTOPped
-      // leader accepts connections and says nothing). Drop it so that it tries the next server.
-      this.waitingSince = now;
-      dropConnection(this.client);
+      // out the TCP connect, not a handshake that a silent server never answers (a paused leader
+      // accepts connections and says nothing). Drop it so that it tries the next server.
+      this.state = { ...state, since: now };
+      dropConnection(state.client);
       return;
     }
-    if (session?.connected === true && !this.probing) this.probe(session);
+    if (state.tag === "connected" && !this.probing) this.probe(state.session);
+  }
+
+  /** The server answered within `session`, if it is still the current one. */
+  private heard(session: ZkSession): void {
+    const state = this.state;
+    if ((state.tag === "connecting" || state.tag === "connected") && state.session === session) {
+      state.lastHeard = Date.now();
+    }
   }
 
   private probe(session: ZkSession): void {
@@ -151,17 +182,12 @@ export class ZkSessions {
     const deadline = Math.max(100, Math.floor(this.options.sessionTimeoutMs / 3));
     zkCall<unknown>("probe", deadline, (done) => session.client.exists("/", done))
       .then(
-        () => {
-          if (session === this.session) this.lastHeard = Date.now();
-        },
+        () => this.heard(session),
         (e: unknown) => {
-          if (session !== this.session || this.closed || !session.connected) return;
+          if (this.state.tag !== "connected" || this.state.session !== session) return;
           // Any answer of the server's (NO_NODE under a chroot that is not there) is an answer.
           const code = codeOf(e);
-          if (code !== undefined && code !== zookeeper.Exception.CONNECTION_LOSS) {
-            this.lastHeard = Date.now();
-            return;
-          }
+          if (code !== undefined && code !== zookeeper.Exception.CONNECTION_LOSS) return this.heard(session);
           this.report("probe", `exists("/") got no answer within ${deadline} ms; reconnecting`);
           // A silent connection: drop it; the client reconnects, within the session.
           dropConnection(session.client);
@@ -172,16 +198,14 @@ export class ZkSessions {
 
   /** The current session is gone: say so, abandon its client, and make a new one. */
   private expire(reason: string): void {
-    const session = this.session;
-    const client = this.client;
-    const error = backendError("session", new Error(`${session?.id ?? "session"}: ${reason}`));
+    const state = this.state;
+    if (state.tag !== "connecting" && state.tag !== "connected") return;
+    const error = backendError("session", new Error(`${state.session?.id ?? "session"}: ${reason}`));
     this.current.next(undefined);
-    this.session = undefined;
-    this.client = undefined;
+    this.connect();
     this.faults.next(error);
-    session?.markLost(error);
-    if (client !== undefined) this.abandon(client);
-    if (!this.closed) this.connect();
+    state.session?.markLost(error);
+    this.abandon(state.client);
   }
 
   private report(operation: string, message: string): void {
@@ -201,17 +225,16 @@ export class ZkSessions {
 
   /** Closes the session (its ephemeral nodes go at once when connected) and stops everything. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    const state = this.state;
+    if (state.tag === "closed") return;
+    this.state = { tag: "closed" };
     if (this.ticker !== undefined) clearInterval(this.ticker);
-    const session = this.session;
-    const client = this.client;
-    this.session = undefined;
-    this.client = undefined;
     this.current.next(undefined);
     this.current.complete();
-    session?.markLost(backendError("session", new Error("the naming was closed"), { recoverable: false }));
-    if (client !== undefined) this.abandon(client);
+    this.sessionOf(state)?.markLost(
+      backendError("session", new Error("the naming was closed"), { recoverable: false }),
+    );
+    if (state.tag !== "idle") this.abandon(state.client);
     await Promise.all([...this.abandoned]);
     this.faults.complete();
   }
