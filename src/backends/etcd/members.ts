@@ -81,9 +81,9 @@ const isExpiredToken = (error: Error): boolean =>
  *
  * rxnaming's calls go to the members directly, not through the client's fault policy: with the
  * `etcd3` defaults, a host's circuit breaker opens after three failures and stays open 5 s, so a
- * lease lost in a partition would come back seconds after the network did. Here a failed member is only
- * put last in line for a few seconds, and its connection is re-made (as the client does), so the
- * first call after the network returns goes through. A client whose pool is not the one we know
+ * lease lost in a partition would come back seconds after the network did. Here a failed member
+ * is only put last in line for a few seconds, and its connection is re-made (as the client does),
+ * so the first call after the network returns goes through. A client whose pool is not the one we know
  * is used through its public API (a naming refuses such a client: `checkEtcd3Client`).
  */
 export class Members {
