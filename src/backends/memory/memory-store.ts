@@ -159,7 +159,10 @@ export class MemoryStore {
     return String(rev);
   }
 
-  /** Deletes keys; one revision for all of them, as one etcd transaction. Returns the revision, or undefined when nothing was there. */
+  /**
+   * Deletes keys; one revision for all of them, as one etcd transaction. Returns the revision, or
+   * undefined when nothing was there.
+   */
   delete(...keys: string[]): Revision | undefined {
     this.assertAvailable();
     return this.deleteKeys(keys);

@@ -78,7 +78,10 @@ export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
 // The client parses connection strings laxly ("foo" passes, and then never connects): check them.
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:(\d{1,5}))?$/;
 
-/** Why `servers` is not a ZooKeeper connection string `host:port[,host:port...][/chroot]`, or undefined. */
+/**
+ * Why `servers` is not a ZooKeeper connection string `host:port[,host:port...][/chroot]`, or
+ * undefined.
+ */
 export const serversProblem = (servers: unknown): string | undefined => {
   const shape = `must be a ZooKeeper connection string "host:port[,host:port...][/chroot]", got ${JSON.stringify(servers)}`;
   if (typeof servers !== "string" || servers.trim() === "") return shape;
