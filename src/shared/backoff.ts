@@ -13,7 +13,7 @@ export interface BackoffOptions {
  * Capped exponential backoff with "equal jitter": attempt n (from 1) waits a random time in
  * [d/2, d] with d = min(max, initial * 2^(n-1)). Jitter keeps a thousand clients that lost etcd
  * together from coming back in lock-step; the lower bound of d/2 keeps a retry from firing at once
- * in a loop, as a naive "on lost, re-grant" does (ETCD3-NOTES trap 7).
+ * in a loop, as a naive "on lost, re-grant" does (docs/etcd.md#slow-default-backoff).
  */
 export const backoffDelay =
   ({ initialMs = 100, maxMs = 1_000 }: BackoffOptions = {}, random: () => number = Math.random) =>

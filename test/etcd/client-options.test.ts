@@ -1,4 +1,4 @@
-// Issue 8: `etcdNaming({ hosts })` makes its own client (with etcdClientOptions) and closes it in
+// `etcdNaming({ hosts })` makes its own client (with etcdClientOptions) and closes it in
 // `naming.close()`; a client passed in stays open for its owner.
 import { Etcd3 } from "etcd3";
 import { describe, expect, it } from "vitest";

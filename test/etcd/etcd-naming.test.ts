@@ -179,7 +179,7 @@ describe("etcd naming", () => {
     expect(await world.get(`/kratos_etcd/${app}/h0`)).toBeUndefined();
   });
 
-  it("lets one app's consumers come and go without disturbing another on the same default client (trap 4)", async () => {
+  it("lets one app's consumers come and go without disturbing another on the same default client", async () => {
     // A client with etcd3's default fault handling: its circuit breaker opened after three
     // cancelled watch streams in a row.
     const client = new Etcd3({ hosts: etcd().clientOptions().hosts });

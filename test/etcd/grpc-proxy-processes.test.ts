@@ -1,4 +1,4 @@
-// Issue 13, "Many processes": Node processes watching one app through one `etcd grpc-proxy` cost
+// Many processes: Node processes watching one app through one `etcd grpc-proxy` cost
 // the cluster one watcher, against one per process without the proxy; they converge after the
 // proxy is killed and restarted; a proxy in front of a 3-member cluster survives a member kill.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

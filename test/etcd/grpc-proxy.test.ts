@@ -1,4 +1,4 @@
-// Issue 13, "Many processes": rxnaming through etcd's own gRPC proxy (`etcd grpc-proxy start`).
+// Many processes: rxnaming through etcd's own gRPC proxy (`etcd grpc-proxy start`).
 // Registration, keep-alive, discovery, gapless start and the compaction re-read work through it
 // unchanged, and a quiet watch through it is not taken for a hung one.
 import { afterEach, describe, expect, it } from "vitest";

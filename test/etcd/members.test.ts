@@ -1,4 +1,4 @@
-// Issue 8: how rxnaming picks members, with a stand-in for the etcd3 client's pool (no etcd needed).
+// How rxnaming picks members, with a stand-in for the etcd3 client's pool (no etcd needed).
 // A lone member that is suspect is simply used, with one stream, not a burst of opened-and-cancelled
 // ones; with three members, calls and streams go to the healthy ones first.
 import { EventEmitter } from "node:events";

@@ -1,5 +1,6 @@
-// Issue 8: the stream engine's states, with a stand-in stream (no etcd needed): a stream wanted
-// while the engine backs off waits for the backoff; a break is reported once per outage.
+// The stream engine's states, with a stand-in stream (no etcd needed): a stream wanted while the
+// engine backs off waits for the backoff; a break is reported once per outage; an open overtaken by
+// a release is never adopted by the attempt after it.
 import { EventEmitter } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { StreamEngine } from "../../src/backends/etcd/stream-engine.js";
@@ -107,5 +108,70 @@ describe("StreamEngine", () => {
     expect(engine.state).toBe("idle");
     await vi.advanceTimersByTimeAsync(5_000);
     expect(streams).toHaveLength(1);
+  });
+
+  describe("an open overtaken by release() and want()", () => {
+    /** An engine whose opens are settled by the test, one by one. */
+    const makeManual = () => {
+      const pending: { resolve: (host: string) => FakeStream; reject: (error: Error) => void }[] = [];
+      const faults: NamingError[] = [];
+      const engine = new StreamEngine<unknown, unknown>({
+        name: "test stream",
+        open: () =>
+          new Promise((resolve, reject) => {
+            pending.push({
+              resolve: (host) => {
+                const stream = new FakeStream();
+                resolve({ stream, host });
+                return stream;
+              },
+              reject,
+            });
+          }),
+        wanted: () => true,
+        opened: () => undefined,
+        data: () => undefined,
+        fault: (e) => faults.push(e),
+        suspect: () => undefined,
+        backoff: { initialMs: 1_000, maxMs: 1_000 },
+        tickMs: 100,
+        silentMs: () => 1_000,
+      });
+      return { engine, pending, faults };
+    };
+
+    it("closes the stale stream and opens with the new attempt's", async () => {
+      const { engine, pending } = makeManual();
+      engine.want();
+      engine.release();
+      engine.want();
+      expect(pending).toHaveLength(2);
+      const stale = pending[0]!.resolve("m1");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(stale.writable).toBe(false);
+      expect(engine.state).toBe("connecting");
+      const fresh = pending[1]!.resolve("m2");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(engine.state).toBe("open");
+      expect(engine.host).toBe("m2");
+      expect(fresh.writable).toBe(true);
+      engine.close();
+    });
+
+    it("does not let the stale open's rejection report a fault or back off the new attempt", async () => {
+      const { engine, pending, faults } = makeManual();
+      engine.want();
+      engine.release();
+      engine.want();
+      pending[0]!.reject(new Error("connection refused"));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(faults).toEqual([]);
+      expect(engine.state).toBe("connecting");
+      pending[1]!.resolve("m2");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(engine.state).toBe("open");
+      expect(engine.host).toBe("m2");
+      engine.close();
+    });
   });
 });

@@ -1,4 +1,4 @@
-// Issue 4, item 7 (ETCD3-NOTES trap 1): a watcher cut off while more than 2,500 changes happen
+// A watcher (docs/etcd.md#silent-gap-on-a-large-catch-up) cut off while more than 2,500 changes happen
 // catches up after the restore, also when its connection breaks again in the middle of the
 // catch-up (etcd sends it in batches of 1,000): every change is applied once, none is lost.
 import type { Etcd3 } from "etcd3";

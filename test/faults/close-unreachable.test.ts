@@ -1,4 +1,4 @@
-// Issue 4, item 10: naming.close() while etcd is unreachable returns within 2 s, and leaves no timer
+// naming.close() while etcd is unreachable returns within 2 s, and leaves no timer
 // or socket that keeps the process alive. Run in a child process (the compiled package), which must
 // exit by itself after closing its naming and its client.
 import { execFile, spawn, type ChildProcess } from "node:child_process";

@@ -1,4 +1,4 @@
-// Issue 4, item 4: a 3-member cluster. Killing the member a client talks to during churn: watches
+// A 3-member cluster. Killing the member a client talks to during churn: watches
 // and keep-alives go on through the others, sets converge, no registration is lost. Killing 2 of 3:
 // the loss of quorum is reported on errors$, and everything recovers when quorum returns.
 import type { Subscription } from "rxjs";

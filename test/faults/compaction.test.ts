@@ -1,4 +1,4 @@
-// Issue 4, item 3: a watcher cut off while etcd is compacted past its revision reads the set again
+// A watcher cut off while etcd is compacted past its revision reads the set again
 // on reconnect and emits one set equal to etcd's; instanceChanges reports exactly the net change.
 import { afterEach, describe, expect, it } from "vitest";
 import { instanceChanges, type InstanceChanges } from "../../src/index.js";

@@ -1,4 +1,4 @@
-// Issue 8, "A hung member still gets unary calls": a SIGSTOPped member of a 3-member cluster must
+// A hung member gets no unary calls: a SIGSTOPped member of a 3-member cluster must
 // not cost a client its 3 s leases while two members are healthy. The keep-alive stream leaves the
 // hung member before the leases run out, and lease grants and puts made during the hang go to the
 // healthy members instead of waiting out a deadline on the hung one.

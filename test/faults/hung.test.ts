@@ -1,4 +1,4 @@
-// Issue 4, item 8: a hung etcd (SIGSTOP). Watches and keep-alives notice within 10 s; with a cluster
+// A hung etcd (SIGSTOP). Watches and keep-alives notice within 10 s; with a cluster
 // they move to another member; a single member is recovered from after SIGCONT.
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
@@ -102,8 +102,9 @@ describe("hung etcd (SIGSTOP)", () => {
       const direct = world.client({
         hosts: cluster.members.filter((m) => m !== victim).map((m) => m.endpoint),
       });
-      // A write in flight when the leader hangs can stall until its deadline (ETCD3-NOTES): this
-      // test's own writer retries, each try with a fresh deadline.
+      // A write in flight when the leader hangs can stall until its deadline
+      // (docs/etcd.md#late-writes-after-a-pause): this test's own writer retries, each try with a
+      // fresh deadline.
       await waitFor(
         () =>
           putInstance(direct, app, "h2", "v1").then(

@@ -1,4 +1,4 @@
-// Issue 4, item 1: a lease lost while the registering client was cut off from etcd for longer than
+// A lease lost while the registering client was cut off from etcd for longer than
 // the TTL is re-granted and the key re-written, without the subscriber seeing an error.
 import { Etcd3 } from "etcd3";
 import type { Subscription } from "rxjs";

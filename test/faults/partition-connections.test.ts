@@ -1,5 +1,5 @@
-// Issue 13, the soak's "fds flat" check: a worker cut off from every member for 8.5 s came back
-// with 34 fds where it had 22. Each partition left connections open that nobody used: grpc-js 1.14
+// File descriptors stay flat across partitions: a partition must not leave connections open that
+// nobody uses (docs/etcd.md#reconnects-that-leak-connections). grpc-js 1.14
 // closes a channel whose subchannel waits out a reconnect backoff without stopping the backoff, so
 // the subchannel connects once the member is back and that connection is never closed. rxnaming
 // re-made a member's channels on every failed call, and so made such channels during a partition.

@@ -1,6 +1,6 @@
-// Issue 8, "Recovery must not depend on the client's fault policy": a soak saw a 1.1 s reset of
-// all three connections of a 3-host client lose every 3 s lease 1.1-1.3 s after the restore, with
-// "circuit breaker is open" errors after it. Leases must ride out such a short reset, with the
+// Recovery does not depend on the client's fault policy: a short reset of all three connections of
+// a 3-host client must not cost its leases through the client's circuit breaker (which opens after
+// three failures and stays open 5 s). Leases must ride out such a short reset, with the
 // client rxnaming suggests and with a default `new Etcd3()`.
 import { Etcd3 } from "etcd3";
 import type { Subscription } from "rxjs";

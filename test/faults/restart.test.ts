@@ -1,4 +1,4 @@
-// Issue 4, item 2: etcd SIGKILLed during churn and restarted on the same data dir. Every resolver
+// etcd SIGKILLed during churn and restarted on the same data dir. Every resolver
 // converges to exactly etcd's state, instances$ never errors, registrations are present again.
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";

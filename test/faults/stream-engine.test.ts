@@ -1,5 +1,5 @@
-// Issue 8, "One stream engine": what the old hand-written stream lifecycles got wrong, each seen
-// against a real etcd behind a TCP proxy that breaks the connection.
+// The shared streams' life (break, report, re-make), each seen against a real etcd behind a TCP
+// proxy that breaks the connection.
 import { afterEach, describe, expect, it } from "vitest";
 import { startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
 import {

@@ -1,4 +1,4 @@
-// Issue 4, item 6: TLS with client-certificate auth, and username/password auth with a role limited to
+// TLS with client-certificate auth, and username/password auth with a role limited to
 // the prefix. Registration and discovery work; a user without permission gets a clear Backend error
 // (register errors; instances$ reports on errors$), not a hang and not a silent empty set.
 import { firstValueFrom, toArray } from "rxjs";

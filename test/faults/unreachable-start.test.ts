@@ -1,4 +1,4 @@
-// Issue 4, item 5: register and instances$ started while etcd is not running yet: they report on
+// register and instances$ started while etcd is not running yet: they report on
 // errors$, retry with capped, jittered backoff (no spinning), and work as soon as etcd is up.
 import { afterEach, describe, expect, it } from "vitest";
 import { prepareEtcd, useHarnessCleanup, waitFor } from "../harness/index.js";

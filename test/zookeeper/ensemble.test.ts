@@ -1,5 +1,5 @@
 // A 3-server ensemble: killing the server a client talks to moves the client to another with the
-// same session (ZOOKEEPER-NOTES.md): its ephemeral node stays, nothing is lost, the watch goes on.
+// same session: its ephemeral node stays, nothing is lost, the watch goes on.
 import { expect, it } from "vitest";
 import { Recorder } from "../faults/support.js";
 import { freshApp, inst } from "../contract/naming-contract.js";

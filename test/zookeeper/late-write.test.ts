@@ -49,7 +49,8 @@ it("an update that timed out on a paused server does not overwrite a later one w
       await server.restart();
     }
     const on = await serverOfSession();
-    // Read through the other servers: a raw client on the paused one would hang (trap 2).
+    // Read through the other servers: a raw client on the paused one would hang
+    // (docs/zookeeper.md#calls-queue-while-disconnected).
     const others = ensemble.servers.filter((s) => s !== on);
     reader = new RawZk(others.map((s) => s.hostPort).join(","));
     expect(await on.mode()).toBe("follower");

@@ -1,4 +1,4 @@
-// Sessions that end while the naming lives (ZOOKEEPER-NOTES.md, traps 1 to 4): the registration
+// Sessions that end while the naming lives (docs/zookeeper.md#expiry-is-reported-late): the registration
 // says `lost`, then `registered` on a new session, and a consumer on another client sees the
 // instance go and come back; nothing errors.
 import { afterEach, describe, expect, it } from "vitest";

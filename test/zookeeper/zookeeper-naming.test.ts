@@ -1,9 +1,9 @@
 // What the ZooKeeper backend does beyond the shared contract: Kratos v1 nodes written by others,
-// nodes of old sessions at our path (trap 6), one watcher per app and session (trap 7), apps whose
+// nodes of old sessions at our path, one watcher per app and session (docs/zookeeper.md), apps whose
 // node does not exist yet, and bad options.
 import { firstValueFrom, timeout } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZkSessions } from "../../src/backends/zookeeper/zk-session.js";
+import { ZkSessions } from "../../src/backends/zookeeper/zk-sessions.js";
 import { zkWatch } from "../../src/backends/zookeeper/zk-watch.js";
 import { encodeInstance, zookeeperNaming, type Naming } from "../../src/index.js";
 import { freshApp, inst } from "../contract/naming-contract.js";
@@ -13,7 +13,7 @@ import { EventLog, within, ZkWorld } from "./support.js";
 
 useHarnessCleanup();
 
-// SPEC.md, byte for byte: what a Go Kratos v1 service writes.
+// Byte for byte what a Go Kratos v1 service writes.
 const KRATOS_V1 =
   '{"region":"","zone":"sh001","env":"dev","appid":"demo.service","hostname":"host-1","addrs":["grpc://10.0.0.5:9000"],"version":"","latest_timestamp":0,"metadata":null,"status":0}';
 
@@ -147,7 +147,7 @@ describe("zookeeperNaming", () => {
     consumer.unsubscribe();
   });
 
-  it("keeps one watcher function per app and session however many changes it re-reads (trap 7)", async () => {
+  it("keeps one watcher function per app and session however many changes it re-reads ", async () => {
     const app = freshApp("watchers");
     const path = `/kratos_etcd/${app}`;
     const sessions = new ZkSessions({

@@ -42,7 +42,7 @@ export const etcdClientOptions = (options: IOptions): IOptions => {
       "grpc.max_receive_message_length": MAX_RECEIVE_BYTES,
       // Not "grpc.keepalive_permit_without_calls": etcd treats pings on a connection without a
       // stream as abuse and answers GOAWAY too_many_pings after three, and grpc-js then doubles its
-      // ping interval (seen 24-43 times in a 10-minute soak). A naming's watch or keep-alive stream
+      // ping interval. A naming's watch or keep-alive stream
       // is open whenever it has something to lose; its unary calls carry their own deadlines.
       ...options.grpcOptions,
     },

@@ -13,6 +13,7 @@ import {
 } from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
 import { etcdError } from "./etcd-errors.js";
+import { checkEtcd3Client } from "./etcd3-internals.js";
 import { EtcdLease, type EtcdLeaseContext } from "./etcd-lease.js";
 import { KeepAliveHub } from "./keepalive-hub.js";
 import { Limiter } from "./limiter.js";
@@ -41,13 +42,15 @@ export interface EtcdBackendOptions {
  * escapes.
  */
 export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Backend => {
+  const unsupported = checkEtcd3Client(client);
+  if (unsupported !== undefined) throw unsupported;
   const deadlineMs = options.requestTimeoutMs ?? 5_000;
   // One view of which members are hung or unreachable, for every call and both streams; and the
   // calls go to the members directly, whatever the client's own fault policy (see Members).
   const members = new Members(client);
   const faults = new Subject<NamingError>();
   const fault = (error: NamingError): void => faults.next(error);
-  // Made on the first grant: a naming that only watches never loads or keeps it (~6 KB of heap).
+  // Made on the first grant: a naming that only watches never loads or keeps it.
   let keepAliveHub: KeepAliveHub | undefined;
   // Lease grants not answered yet (and the revokes of those that landed unwanted): close() waits.
   const granting = new Set<Promise<void>>();
@@ -119,6 +122,8 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       let cancel: (() => void) | undefined;
       let done = false;
       const watchAfter = (after: Revision): void => {
+        // The consumer may have left inside the snapshot's `next`: its teardown has run already.
+        if (done) return;
         cancel = feeds.open(prefix, after, {
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
           skipped: (error) => subscriber.next({ type: "fault", error }),

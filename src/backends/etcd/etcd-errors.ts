@@ -6,7 +6,7 @@ import {
   GRPCInvalidArgumentError,
   GRPCOutOfRangeError,
 } from "etcd3";
-import { backendError, isNamingError, type NamingError } from "../../model/index.js";
+import { backendFailure } from "../common/backend-failure.js";
 
 // Access that etcd denies: the credentials or the role are wrong.
 const DENIED = [
@@ -36,26 +36,4 @@ export const isFinal = (e: unknown): boolean =>
   (REFUSED.some((type) => e instanceof type) && !/compacted|future revision/i.test((e as Error).message));
 
 /** An etcd error as a NamingError of tag Backend, recoverable unless it is final. */
-export const etcdError =
-  (operation: string, key?: string) =>
-  (e: unknown): NamingError =>
-    isNamingError(e)
-      ? e
-      : backendError(operation, e, { recoverable: !isFinal(e), ...(key !== undefined && { key }) });
-
-/** Rejects after `ms` with a deadline error; the timer never keeps the process alive. */
-export const withDeadline = <A>(operation: string, ms: number, promise: Promise<A>): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${operation} got no answer within ${ms} ms`)), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+export const etcdError = backendFailure(isFinal);

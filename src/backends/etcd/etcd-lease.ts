@@ -10,6 +10,7 @@ import {
 } from "etcd3";
 import { AsyncSubject, defer, from, tap, type Observable } from "rxjs";
 import type { NamingError } from "../../model/index.js";
+import { LostSignal } from "../common/lost-signal.js";
 import {
   displacedError,
   fromTaskEither,
@@ -54,8 +55,8 @@ export interface EtcdLeaseContext {
  * it was written under another lease (seen by the backend's {@link OwnershipWatch}, or by a put).
  */
 export class EtcdLease implements Lease {
-  private readonly lost = new AsyncSubject<NamingError>();
-  readonly lost$: Observable<NamingError> = this.lost.asObservable();
+  private readonly lost = new LostSignal();
+  readonly lost$: Observable<NamingError> = this.lost.lost$;
   private readonly displaced = new AsyncSubject<NamingError>();
   readonly displaced$: Observable<NamingError> = this.displaced.asObservable();
   private readonly stopKeepAlive: () => void;
@@ -168,7 +169,7 @@ export class EtcdLease implements Lease {
 
   private confirm(key: string, revision: string): Revision {
     this.written.set(key, revision);
-    if (!this.watching.has(key) && !this.lost.isStopped) {
+    if (!this.watching.has(key) && !this.lost.settled) {
       const stop = this.context.ownership.hold(key, this.id, revision, (holder) =>
         this.markDisplaced(key, holder),
       );
@@ -197,7 +198,7 @@ export class EtcdLease implements Lease {
           () => undefined, // unreachable or already gone: etcd expires it at its TTL
         ),
       );
-    }).pipe(tap({ complete: () => this.lost.complete() }));
+    }).pipe(tap({ complete: () => this.lost.end() }));
   }
 
   /** Stops the keep-alive without revoking: the lease then expires at its TTL. */
@@ -213,11 +214,10 @@ export class EtcdLease implements Lease {
   }
 
   private markLost(error: NamingError): void {
-    if (this.lost.isStopped) return;
+    if (this.lost.settled) return;
     this.stopKeepAlive();
     this.stopWatching();
-    this.lost.next(error);
-    this.lost.complete();
+    this.lost.fire(error);
   }
 
   /**

@@ -7,58 +7,18 @@ import {
   type Etcd3,
   type IRangeResponse,
 } from "etcd3";
-import { withDeadline } from "./etcd-errors.js";
+import { withDeadline } from "../../shared/deadline.js";
+import {
+  callOn,
+  decodesRaw,
+  openStreamOn,
+  poolOf,
+  reconnectBackoffOf,
+  type Member,
+  type Pool,
+} from "./etcd3-internals.js";
 import type { DuplexStream } from "./streams.js";
-
-// What we use of the `etcd3` client's internals (1.1.x): its hosts, each with one gRPC channel per
-// service, and its authenticator. The client's own calls go through its fault policy (retries,
-// a per-host circuit breaker that stays open 5 s by default); ours go to the members directly.
-interface MetadataLike {
-  clone(): MetadataLike;
-  set(key: string, value: string): void;
-}
-type Callback<Res> = (err: Error | null, res: Res) => void;
-type ServiceClient = Record<
-  string,
-  (...args: [unknown, MetadataLike, { deadline?: Date }, Callback<unknown>?]) => unknown
->;
-// grpc-js' own way to call a method with a deserializer of one's choosing (`Client.makeUnaryRequest`),
-// and the method definitions a generated client keeps on its constructor.
-interface MethodDefinition {
-  readonly path: string;
-  readonly requestSerialize: (request: unknown) => Buffer;
-  /** The method's name on the client ("range"); the definition's key is the proto's ("Range"). */
-  readonly originalName?: string;
-}
-interface RawCaller {
-  makeUnaryRequest(
-    path: string,
-    serialize: (request: unknown) => Buffer,
-    deserialize: (message: Buffer) => unknown,
-    request: unknown,
-    metadata: MetadataLike,
-    options: { deadline?: Date },
-    callback: Callback<unknown>,
-  ): unknown;
-}
-const rawMethodOf = (
-  service: ServiceClient,
-  method: string,
-): { caller: RawCaller; definition: MethodDefinition } | undefined => {
-  const definitions = (service.constructor as { service?: Record<string, MethodDefinition> }).service ?? {};
-  const definition = Object.values(definitions).find((d) => d.originalName === method) ?? definitions[method];
-  const caller = service as unknown as Partial<RawCaller>;
-  return typeof definition?.path === "string" && typeof caller.makeUnaryRequest === "function"
-    ? { caller: caller as RawCaller, definition }
-    : undefined;
-};
-interface HostLike {
-  readonly host: string;
-  /** The client's `grpcOptions`, as etcd3's Host keeps them. */
-  readonly channelOptions?: Readonly<Record<string, unknown>>;
-  getServiceClient(service: string): ServiceClient;
-  resetAllServices(): void;
-}
+import { Suspects } from "./suspects.js";
 
 /**
  * The longest reconnect backoff for which a member's channels are left to reconnect by themselves.
@@ -66,24 +26,10 @@ interface HostLike {
  */
 const SHORT_BACKOFF_MS = 5_000;
 
-/**
- * Whether a member's channels reconnect soon enough by themselves: the client bounds gRPC's
- * reconnect backoff, as `etcdClientOptions` does.
- */
-const reconnectsSoon = (host: HostLike): boolean => {
-  const max = host.channelOptions?.["grpc.max_reconnect_backoff_ms"];
-  return typeof max === "number" && max <= SHORT_BACKOFF_MS;
-};
-interface PoolLike {
-  readonly hosts: readonly HostLike[];
-  readonly authenticator: { getMetadata(): Promise<MetadataLike>; invalidateMetadata(): void };
-}
-
-const poolOf = (client: Etcd3): PoolLike | undefined => {
-  const pool = (client as unknown as { pool?: Partial<PoolLike> }).pool;
-  return Array.isArray(pool?.hosts) && typeof pool.authenticator?.getMetadata === "function"
-    ? (pool as PoolLike)
-    : undefined;
+/** Whether a member's channels reconnect soon enough by themselves (`etcdClientOptions` sees to it). */
+const reconnectsSoon = (member: Member): boolean => {
+  const max = reconnectBackoffOf(member);
+  return max !== undefined && max <= SHORT_BACKOFF_MS;
 };
 
 /** What a probe of a member found: whether it answered, and in which Raft term. */
@@ -128,9 +74,6 @@ const isExpiredToken = (error: Error): boolean =>
   /invalid auth token|auth token/i.test(error.message) ||
   (error.cause instanceof Error && isExpiredToken(error.cause));
 
-/** How long a member stays suspect after it failed a call or a stream (default). */
-const SUSPECT_MS = 5_000;
-
 /**
  * The members of the etcd cluster a client knows, with the ones recently seen hung or
  * unreachable ("suspects"), so that every call and stream of rxnaming goes to a healthy member
@@ -138,14 +81,14 @@ const SUSPECT_MS = 5_000;
  *
  * rxnaming's calls go to the members directly, not through the client's fault policy: with the
  * `etcd3` defaults, a host's circuit breaker opens after three failures and stays open 5 s, so a
- * lease lost in a partition came back 4.8 s after the network did. Here a failed member is only
- * put last in line for a few seconds, and its connection is re-made (as the client does), so the
- * first call after the network returns goes through. A client whose pool is not the one we know
- * is used through its public API.
+ * lease lost in a partition would come back seconds after the network did. Here a failed member
+ * is only put last in line for a few seconds, and its connection is re-made (as the client does),
+ * so the first call after the network returns goes through. A client whose pool is not the one we know
+ * is used through its public API (a naming refuses such a client: `checkEtcd3Client`).
  */
 export class Members {
-  private readonly until = new Map<string, number>();
-  private readonly pool: PoolLike | undefined;
+  private readonly suspicion = new Suspects();
+  private readonly pool: Pool | undefined;
   private cursor = 0;
 
   constructor(
@@ -156,8 +99,8 @@ export class Members {
   }
 
   /** Puts `host` last in line for `forMs`. Without another member to go to, it changes nothing. */
-  suspect(host: string | undefined, forMs = SUSPECT_MS): void {
-    if (host !== undefined) this.until.set(host, Date.now() + forMs);
+  suspect(host: string | undefined, forMs?: number): void {
+    this.suspicion.add(host, forMs);
   }
 
   /**
@@ -173,17 +116,12 @@ export class Members {
 
   /** The members suspect now, for diagnostics. */
   suspects(): string[] {
-    return [...this.until.keys()].filter((host) => this.isSuspect(host));
+    return this.suspicion.list();
   }
 
   /** Whether `host` was seen hung or unreachable lately. */
   isSuspect(host: string | undefined): boolean {
-    if (host === undefined) return false;
-    const until = this.until.get(host);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.until.delete(host);
-    return false;
+    return this.suspicion.has(host);
   }
 
   /**
@@ -191,16 +129,10 @@ export class Members {
    * one whose suspicion ends first first. Picking before opening means a stream is never opened
    * to a suspect only to be cancelled, and a lone member is simply used.
    */
-  private order(): HostLike[] {
+  private order(): Member[] {
     const hosts = this.pool?.hosts ?? [];
-    const n = hosts.length;
-    const start = this.cursor++ % Math.max(1, n);
-    const rotated = [...hosts.slice(start), ...hosts.slice(0, start)];
-    const healthy = rotated.filter((h) => !this.isSuspect(h.host));
-    const suspects = rotated
-      .filter((h) => this.isSuspect(h.host))
-      .sort((a, b) => (this.until.get(a.host) ?? 0) - (this.until.get(b.host) ?? 0));
-    return [...healthy, ...suspects];
+    const start = this.cursor++ % Math.max(1, hosts.length);
+    return this.suspicion.order([...hosts.slice(start), ...hosts.slice(0, start)]);
   }
 
   /**
@@ -211,10 +143,9 @@ export class Members {
    * A client whose backoff is short (`etcdClientOptions`) is left to reconnect by itself, because
    * re-making a connection during a partition leaks one: grpc-js 1.14 closes a channel whose
    * subchannel waits out a backoff without stopping it, so the subchannel connects when the member
-   * is back and nothing ever closes that connection. A 3-member client cut off three times for
-   * 8.5 s went from 22 sockets to 46.
+   * is back and nothing ever closes that connection: docs/etcd.md#reconnects-that-leak-connections
    */
-  failed(host: HostLike, error: Error): void {
+  failed(host: Member, error: Error): void {
     if (error instanceof GRPCUnavailableError && !reconnectsSoon(host)) host.resetAllServices();
     this.suspect(host.host);
   }
@@ -224,11 +155,7 @@ export class Members {
     const pool = this.pool;
     const host = this.order()[0];
     if (pool === undefined || host === undefined) return { stream: await spec.fallback(), host: undefined };
-    const md = (await pool.authenticator.getMetadata()).clone();
-    for (const [k, v] of Object.entries(spec.metadata ?? {})) md.set(k, v);
-    const service = host.getServiceClient(spec.service);
-    const open = service[spec.method] as unknown as (md: MetadataLike, options: object) => S;
-    const stream = open.call(service, md, {});
+    const stream = await openStreamOn<S>(pool, host, spec.service, spec.method, spec.metadata);
     stream.on("error", (err: Error) => {
       // An error while we still write is the member's or the network's (or our token's): we
       // ended it otherwise.
@@ -312,35 +239,10 @@ export class Members {
     );
   }
 
-  private async call<Res>(
-    pool: PoolLike,
-    host: HostLike,
-    spec: UnarySpec<Res>,
-    deadline: Date,
-  ): Promise<Res> {
-    const metadata = await pool.authenticator.getMetadata();
-    const service = host.getServiceClient(spec.service);
-    const deserialize = spec.deserialize;
-    const raw = deserialize && rawMethodOf(service, spec.method);
+  private async call<Res>(pool: Pool, host: Member, spec: UnarySpec<Res>, deadline: Date): Promise<Res> {
     // A client whose services are not grpc-js' generated clients is called the public way.
-    if (deserialize !== undefined && raw === undefined) return spec.fallback({ deadline });
-    return new Promise<Res>((resolve, reject) => {
-      const done: Callback<unknown> = (err, res) => {
-        if (err !== null) reject(err);
-        else resolve(res as Res);
-      };
-      if (raw) {
-        const { caller, definition } = raw;
-        caller.makeUnaryRequest(
-          definition.path,
-          definition.requestSerialize,
-          deserialize!,
-          spec.request,
-          metadata,
-          { deadline },
-          done,
-        );
-      } else service[spec.method]!.call(service, spec.request, metadata, { deadline }, done);
-    });
+    if (spec.deserialize !== undefined && !decodesRaw(host, spec.service, spec.method))
+      return spec.fallback({ deadline });
+    return callOn<Res>(pool, host, spec, deadline);
   }
 }

@@ -6,24 +6,39 @@ import { quietlyClose, quietlyWrite, type DuplexStream } from "./streams.js";
 
 /**
  * Where a shared stream is in its life. One explicit state instead of flags that could disagree:
- * a timer exists only while backing off, a stream only while open.
+ * a timer exists only while backing off, a stream and its ticker only while open. Every change
+ * goes through {@link StreamEngine.enter}.
  */
 export type EngineState<S> =
   /** Nothing needs the stream. */
   | { readonly tag: "idle" }
-  /** A stream is being opened. */
-  | { readonly tag: "connecting" }
-  /** The stream is up; `awaitingSince` is when the oldest request still owed an answer was sent. */
-  | {
-      readonly tag: "open";
-      readonly stream: S;
-      readonly host: string | undefined;
-      awaitingSince: number | undefined;
-    }
+  | ConnectingState
+  | OpenState<S>
   /** The stream broke; the next one is opened when the timer fires. */
   | { readonly tag: "backing-off"; readonly timer: ReturnType<typeof setTimeout> }
   /** For good. */
   | { readonly tag: "closed" };
+
+/**
+ * A stream is being opened. `attempt` tells this open from one that a release overtook: a stale
+ * open that lands is closed, and its failure is nobody's fault.
+ */
+interface ConnectingState {
+  readonly tag: "connecting";
+  readonly attempt: number;
+}
+
+/** The stream is up. Its events and ticks count only while this very state is current. */
+interface OpenState<S> {
+  readonly tag: "open";
+  readonly stream: S;
+  readonly host: string | undefined;
+  /** When the oldest request still owed an answer was sent. */
+  awaitingSince: number | undefined;
+  /** Whether a silence is being checked with `confirm` (no second check meanwhile). */
+  confirming: boolean;
+  readonly ticker: ReturnType<typeof setInterval>;
+}
 
 /** What a hub tells the engine about its stream. */
 export interface StreamEngineSpec<Req, Res> {
@@ -66,10 +81,12 @@ export interface StreamEngineSpec<Req, Res> {
  */
 export class StreamEngine<Req, Res> {
   private current: EngineState<DuplexStream<Req, Res>> = { tag: "idle" };
-  private attempt = 0;
+  /** The last open attempt's token. */
+  private attempts = 0;
+  /** Failures since the stream was last heard from: the backoff grows with them. */
+  private failures = 0;
   /** Whether this outage was reported already: once per outage, however many retries it takes. */
   private reported = false;
-  private ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly spec: StreamEngineSpec<Req, Res>) {}
 
@@ -97,79 +114,97 @@ export class StreamEngine<Req, Res> {
     return true;
   }
 
-  /** Nothing needs the stream any more: end it (or the pending reconnect) and go idle. */
+  /** Nothing needs the stream any more: end it (or the pending open or reconnect) and go idle. */
   release(): void {
-    if (this.current.tag === "closed") return;
-    this.drop();
-    this.current = { tag: "idle" };
+    this.enter({ tag: "idle" });
   }
 
   /** The stream cannot go on (a refused token, say): break it as if the member had. */
   fail(error: unknown): void {
     const state = this.current;
-    if (state.tag === "open") this.broken(state.stream, error);
+    if (state.tag === "open") this.broken(state, error);
   }
 
   /** Ends the stream for good. */
   close(): void {
-    this.drop();
-    this.current = { tag: "closed" };
+    this.enter({ tag: "closed" });
+  }
+
+  /**
+   * The one place the state changes: what the state left behind holds (a stream, its ticker, a
+   * timer) is let go here, without counting as a member's failure. Closed stays closed.
+   */
+  private enter(next: EngineState<DuplexStream<Req, Res>>): void {
+    const left = this.current;
+    switch (left.tag) {
+      case "closed":
+        return;
+      case "open":
+        clearInterval(left.ticker);
+        quietlyClose(left.stream);
+        break;
+      case "backing-off":
+        clearTimeout(left.timer);
+        break;
+      case "idle":
+      case "connecting":
+        break;
+    }
+    this.current = next;
   }
 
   private connect(): void {
-    this.current = { tag: "connecting" };
+    const connecting: ConnectingState = { tag: "connecting", attempt: ++this.attempts };
+    this.enter(connecting);
     this.spec.open().then(
       ({ stream, host }) => {
-        if (this.current.tag !== "connecting") {
-          // Released or closed meanwhile.
+        if (this.current !== connecting) {
+          // Released, closed or overtaken meanwhile.
           quietlyClose(stream);
           return;
         }
         if (!this.spec.wanted()) {
           quietlyClose(stream);
-          this.current = { tag: "idle" };
+          this.enter({ tag: "idle" });
           return;
         }
-        this.current = { tag: "open", stream, host, awaitingSince: undefined };
+        const opened: OpenState<DuplexStream<Req, Res>> = {
+          tag: "open",
+          stream,
+          host,
+          awaitingSince: undefined,
+          confirming: false,
+          ticker: setInterval(() => this.tick(opened), this.spec.tickMs),
+        };
+        this.enter(opened);
         stream
-          .on("data", (res: Res) => this.onData(stream, res))
-          .on("error", (err: Error) => this.broken(stream, err))
-          .on("end", () => this.broken(stream, new Error(`${this.spec.name} ended by the server`)));
-        this.startTicker(stream);
+          .on("data", (res: Res) => this.onData(opened, res))
+          .on("error", (err: Error) => this.broken(opened, err))
+          .on("end", () => this.broken(opened, new Error(`${this.spec.name} ended by the server`)));
         this.spec.opened();
       },
-      (err: unknown) => {
-        if (this.current.tag === "connecting") this.broken(undefined, err);
-      },
+      (err: unknown) => this.broken(connecting, err),
     );
   }
 
-  private onData(stream: DuplexStream<Req, Res>, res: Res): void {
-    const state = this.current;
-    if (state.tag !== "open" || state.stream !== stream) return;
-    state.awaitingSince = undefined;
-    this.attempt = 0;
+  private onData(opened: OpenState<DuplexStream<Req, Res>>, res: Res): void {
+    if (this.current !== opened) return;
+    opened.awaitingSince = undefined;
+    this.failures = 0;
     this.reported = false;
     this.spec.data(res);
   }
 
-  /** The stream (or the attempt to open one, when `stream` is undefined) failed. */
-  private broken(stream: DuplexStream<Req, Res> | undefined, err: unknown): void {
-    const state = this.current;
-    if (stream === undefined ? state.tag !== "connecting" : state.tag !== "open" || state.stream !== stream)
-      return;
+  /** The open stream or the attempt to open one failed; nothing happens if it is no longer current. */
+  private broken(state: ConnectingState | OpenState<DuplexStream<Req, Res>>, err: unknown): void {
+    if (this.current !== state) return;
     const error = etcdError(this.spec.name)(err);
     if (state.tag === "open") this.spec.suspect(state.host, error);
-    this.drop();
-    if (!this.reported) {
-      this.reported = true;
-      this.spec.fault(error);
-    }
     const before = this.spec.beforeReconnect?.(error) ?? Promise.resolve();
-    const delay = backoffDelay(this.spec.backoff)(++this.attempt);
+    const delay = backoffDelay(this.spec.backoff)(++this.failures);
     const timer = setTimeout(() => {
       if (this.current.tag !== "backing-off" || this.current.timer !== timer) return;
-      this.current = { tag: "idle" };
+      this.enter({ tag: "idle" });
       void before
         .catch(() => undefined)
         .then(() => {
@@ -178,54 +213,41 @@ export class StreamEngine<Req, Res> {
     }, delay);
     // Not unref'd: an open watch or a held lease keeps the process alive while etcd is away, as
     // its stream does while etcd is up. A process that only watches must not exit because etcd died.
-    this.current = { tag: "backing-off", timer };
+    this.enter({ tag: "backing-off", timer });
+    if (!this.reported) {
+      this.reported = true;
+      this.spec.fault(error);
+    }
   }
 
-  private startTicker(stream: DuplexStream<Req, Res>): void {
-    let confirming = false;
-    this.ticker = setInterval(() => {
-      const state = this.current;
-      if (state.tag !== "open" || state.stream !== stream || confirming) return;
-      const silentMs = this.spec.silentMs();
-      if (state.awaitingSince !== undefined && Date.now() - state.awaitingSince > silentMs) {
-        const hung = (why = "etcd member hung or unreachable"): void =>
-          this.broken(
-            stream,
-            backendError(
-              this.spec.name,
-              new Error(`${this.spec.name} silent for over ${silentMs} ms: ${why}`),
-              {
-                recoverable: true,
-              },
-            ),
-          );
-        if (this.spec.confirm === undefined) return hung();
-        confirming = true;
-        void this.spec.confirm(state.host).then(
-          (alive) => {
-            confirming = false;
-            if (typeof alive === "string") hung(alive);
-            else if (!alive) hung();
-            else if (this.current === state) state.awaitingSince = undefined;
-          },
-          () => {
-            confirming = false;
-            hung();
-          },
-        );
-        return;
-      }
+  /** Checks the open stream for a silence, else lets the hub tick (send a probe, say). */
+  private tick(opened: OpenState<DuplexStream<Req, Res>>): void {
+    if (this.current !== opened || opened.confirming) return;
+    const silentMs = this.spec.silentMs();
+    if (opened.awaitingSince === undefined || Date.now() - opened.awaitingSince <= silentMs) {
       this.spec.tick?.();
-    }, this.spec.tickMs);
-  }
-
-  /** Drops the stream or the pending reconnect, without letting it count as a member's failure. */
-  private drop(): void {
-    if (this.ticker !== undefined) clearInterval(this.ticker);
-    this.ticker = undefined;
-    const state = this.current;
-    if (state.tag === "backing-off") clearTimeout(state.timer);
-    if (state.tag === "open") quietlyClose(state.stream);
-    if (state.tag !== "closed") this.current = { tag: "idle" };
+      return;
+    }
+    const hung = (why = "etcd member hung or unreachable"): void =>
+      this.broken(
+        opened,
+        backendError(this.spec.name, new Error(`${this.spec.name} silent for over ${silentMs} ms: ${why}`), {
+          recoverable: true,
+        }),
+      );
+    if (this.spec.confirm === undefined) return hung();
+    opened.confirming = true;
+    void this.spec.confirm(opened.host).then(
+      (alive) => {
+        opened.confirming = false;
+        if (typeof alive === "string") hung(alive);
+        else if (!alive) hung();
+        else if (this.current === opened) opened.awaitingSince = undefined;
+      },
+      () => {
+        opened.confirming = false;
+        hung();
+      },
+    );
   }
 }

@@ -80,8 +80,9 @@ const isTooLarge = (error: NamingError): boolean => {
  * - it sends one create at a time and takes the watch id from the server's answer: etcd's gRPC
  *   proxy ignores a client-chosen watch_id and numbers watches itself (from 0), so the answer is
  *   the only id that works everywhere; a refused create (watch_id -1) answers the create in
- *   flight, ends that watch only, and nothing waits behind it (in the client, every later watch hangs); a refusal for an expired
- *   token gets the token refreshed and the stream re-made;
+ *   flight, ends that watch only, and nothing waits behind it (in the client, every later watch
+ *   hangs: docs/etcd.md#a-refused-watch-wedges-the-stream); a refusal for an expired token gets
+ *   the token refreshed and the stream re-made;
  * - it probes the stream with progress requests; a stream whose probes go unanswered is re-made,
  *   unless it never answered one (the gRPC proxy ignores them) and its member answers a read;
  * - "hasleader": etcd ends the stream when its member loses the raft leader, as Go's

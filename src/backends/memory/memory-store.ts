@@ -75,8 +75,12 @@ export class MemoryStore {
   private readonly historyLimit: number;
   private readonly data = new Map<string, Stored>();
   private readonly leases = new Map<number, StoredLease>();
-  /** Changes after `compacted`, oldest first. */
-  private history: { readonly rev: number; readonly change: KeyChange }[] = [];
+  /**
+   * Changes, oldest first; those before `historyStart` were compacted away. Advancing the start
+   * and cutting the array only once half of it is dead keeps a trim amortised constant per write.
+   */
+  private readonly history: { readonly rev: number; readonly change: KeyChange }[] = [];
+  private historyStart = 0;
   private revision = 1;
   private compacted = 1;
   private nextLease = 1;
@@ -155,7 +159,10 @@ export class MemoryStore {
     return String(rev);
   }
 
-  /** Deletes keys; one revision for all of them, as one etcd transaction. Returns the revision, or undefined when nothing was there. */
+  /**
+   * Deletes keys; one revision for all of them, as one etcd transaction. Returns the revision, or
+   * undefined when nothing was there.
+   */
   delete(...keys: string[]): Revision | undefined {
     this.assertAvailable();
     return this.deleteKeys(keys);
@@ -223,8 +230,7 @@ export class MemoryStore {
   compact(revision: Revision = this.currentRevision): void {
     const rev = Math.min(Number(revision), this.revision);
     if (rev <= this.compacted) return;
-    this.compacted = rev;
-    this.history = this.history.filter((c) => c.rev > rev);
+    this.compactTo(rev);
   }
 
   /** The changes after `since`, or undefined when they were compacted. */
@@ -233,7 +239,7 @@ export class MemoryStore {
     const rev = Number(since);
     if (rev < this.compacted) return undefined;
     let start = this.history.length;
-    while (start > 0 && this.history[start - 1]!.rev > rev) start--;
+    while (start > this.historyStart && this.history[start - 1]!.rev > rev) start--;
     return this.history.slice(start).map((h) => h.change);
   }
 
@@ -291,13 +297,23 @@ export class MemoryStore {
   private commit(rev: number, changes: KeyChange[]): void {
     this.revision = rev;
     for (const change of changes) this.history.push({ rev, change });
-    if (this.history.length > this.historyLimit) {
+    if (this.history.length - this.historyStart > this.historyLimit) {
       // Compact whole revisions only, so a watcher never resumes into half a transaction.
-      const cut = this.history[this.history.length - this.historyLimit - 1]!.rev;
-      this.compacted = cut;
-      this.history = this.history.filter((c) => c.rev > cut);
+      this.compactTo(this.history[this.history.length - this.historyLimit - 1]!.rev);
     }
     this.changes.next(changes);
+  }
+
+  /** Forgets the changes up to revision `rev`. */
+  private compactTo(rev: number): void {
+    this.compacted = rev;
+    while (this.historyStart < this.history.length && this.history[this.historyStart]!.rev <= rev) {
+      this.historyStart++;
+    }
+    if (this.historyStart * 2 >= this.history.length) {
+      this.history.splice(0, this.historyStart);
+      this.historyStart = 0;
+    }
   }
 
   private assertAvailable(): void {

@@ -1,45 +1,12 @@
 import zookeeper, { type Client, type Stat } from "node-zookeeper-client";
-import { backendError, isNamingError, type NamingError } from "../../model/index.js";
+import { backendError } from "../../model/index.js";
+import { backendFailure } from "../common/backend-failure.js";
+import { withDeadline } from "../../shared/deadline.js";
 
 /** The client of `node-zookeeper-client`, as the adapter uses it. */
 export type ZkClient = Client;
 /** A znode's stat (versions, zxids, `ephemeralOwner`), as the client gives it. */
 export type ZkStat = Stat;
-
-// node-zookeeper-client 1.1.3 knows ZooKeeper's error codes down to -115. A newer server answers
-// some requests with others (a quota exceeded, a throttled request), and the client's
-// `Exception.create` then threw "Unknown code" from inside its socket handler: an uncaught
-// exception that ended the process. Such a code becomes an error of the client's own class that
-// names it, and the call fails with it like any other.
-const NEWER_CODES: Readonly<Record<number, string>> = {
-  [-118]: "SESSION_MOVED",
-  [-119]: "NOT_READONLY",
-  [-120]: "EPHEMERAL_ON_LOCAL_SESSION",
-  [-121]: "NO_WATCHER",
-  [-122]: "REQUEST_TIMEOUT",
-  [-123]: "RECONFIG_DISABLED",
-  [-124]: "SESSION_CLOSED_REQUIRE_SASL_AUTH",
-  [-125]: "QUOTA_EXCEEDED",
-  [-127]: "THROTTLED_OP",
-};
-type ExceptionLike = { code: number; name: string; path: string | undefined; message: string };
-// `create` is not in the client's typings; it is what its connection manager calls.
-const exceptions = zookeeper.Exception as unknown as { create: (code: number, path?: string) => unknown };
-const create = exceptions.create.bind(exceptions);
-exceptions.create = (code, path) => {
-  try {
-    return create(code, path);
-  } catch {
-    const name = NEWER_CODES[code] ?? "UNKNOWN_ERROR_CODE";
-    const error = Object.create(zookeeper.Exception.prototype as object) as ExceptionLike;
-    Error.captureStackTrace(error);
-    error.code = code;
-    error.name = name;
-    error.path = path;
-    error.message = `Exception: ${name}[${code}]${path === undefined ? "" : `@${path}`}`;
-    return error;
-  }
-};
 
 /** ZooKeeper's error codes that the adapter acts on. */
 export const ZK = {
@@ -63,46 +30,30 @@ export const codeOf = (e: unknown): number | undefined =>
   e instanceof zookeeper.Exception ? e.code : undefined;
 
 /** A ZooKeeper failure as a NamingError of tag Backend; recoverable unless access is refused. */
-export const zkError =
-  (operation: string, key?: string) =>
-  (e: unknown): NamingError =>
-    isNamingError(e)
-      ? e
-      : backendError(operation, e, {
-          recoverable: !FINAL.has(codeOf(e) ?? 0),
-          ...(key !== undefined && { key }),
-        });
+export const zkError = backendFailure((e) => FINAL.has(codeOf(e) ?? 0));
 
 /**
- * One ZooKeeper call as a Promise that settles within `deadlineMs` (the client queues a
- * call made while disconnected and never times it out). A late answer is ignored.
+ * One ZooKeeper call as a Promise that settles within `deadlineMs`: the client queues a call made
+ * while disconnected and never times it out (docs/zookeeper.md#calls-queue-while-disconnected).
  */
 export const zkCall = <A>(
   operation: string,
   deadlineMs: number,
   run: (done: (error: unknown, value: A) => void) => void,
-): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`ZooKeeper ${operation} got no answer within ${deadlineMs} ms`)),
-      deadlineMs,
-    );
-    timer.unref();
+): Promise<A> => {
+  const answer = new Promise<A>((resolve, reject) => {
     try {
       run((error, value) => {
-        clearTimeout(timer);
         if (error === null || error === undefined) resolve(value);
-        else
-          reject(
-            error instanceof Error || error instanceof zookeeper.Exception ? error : new Error(String(error)),
-          );
+        else reject(error instanceof Error ? error : new Error(String(error)));
       });
     } catch (e) {
       // The client throws synchronously on a path ZooKeeper cannot hold: retrying cannot cure it.
-      clearTimeout(timer);
       reject(backendError(operation, e, { recoverable: false }));
     }
   });
+  return withDeadline(`ZooKeeper ${operation}`, deadlineMs, answer);
+};
 
 /** `stat.ephemeralOwner` (8 bytes) equals the session id (8 bytes). */
 export const ownedBy = (stat: ZkStat, sessionId: Buffer): boolean => stat.ephemeralOwner.equals(sessionId);

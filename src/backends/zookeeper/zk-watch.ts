@@ -1,8 +1,13 @@
 import { filter, firstValueFrom, Observable, switchMap } from "rxjs";
 import type { NamingError } from "../../model/index.js";
+import { backoffDelay } from "../../shared/backoff.js";
 import type { KeyChange, KeyValue, WatchMessage } from "../../port/index.js";
 import { codeOf, zkCall, zkError, zookeeper, zxidOf, ZK, type ZkStat } from "./zk-calls.js";
-import type { ZkEvent, ZkSession, ZkSessions } from "./zk-session.js";
+import type { ZkEvent, ZkSession } from "./zk-session.js";
+import type { ZkSessions } from "./zk-sessions.js";
+
+/** The wait before an app is read again after a failed read. */
+const rereadDelay = backoffDelay({ initialMs: 200, maxMs: 2_000 });
 
 /** What the watch knows of one child of the app's node. */
 interface Child {
@@ -198,7 +203,7 @@ const readAndRewatch = (
           } catch {
             return; // the session is gone: the next one starts a new read
           }
-          await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 2_000)));
+          await new Promise((resolve) => setTimeout(resolve, rereadDelay(failures)));
         }
       }
     };

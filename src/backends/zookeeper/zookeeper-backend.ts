@@ -2,8 +2,9 @@ import { asyncScheduler, defer, map, switchMap, timeout, type Observable } from 
 import { backendError, invalidOption } from "../../model/index.js";
 import type { Backend, KeyLayout, Lease } from "../../port/index.js";
 import { codeOf, zkCall, zkError, ZK } from "./zk-calls.js";
+import { prepareZkClient } from "./zk-client-internals.js";
 import { ZkLease } from "./zk-lease.js";
-import { ZkSessions } from "./zk-session.js";
+import { ZkSessions } from "./zk-sessions.js";
 import { zkWatch } from "./zk-watch.js";
 
 /** Options of {@link zookeeperBackend}; `zookeeperNaming` fills them in. */
@@ -28,6 +29,8 @@ export interface ZooKeeperBackendOptions {
 export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
   const problem = serversProblem(options.servers);
   if (problem !== undefined) throw invalidOption("servers", problem);
+  const unsupported = prepareZkClient();
+  if (unsupported !== undefined) throw unsupported;
   const { requestTimeoutMs, sessionTimeoutMs } = options;
   const sessions = new ZkSessions({ servers: options.servers, sessionTimeoutMs, requestTimeoutMs });
   let highest = 0n;
@@ -75,7 +78,10 @@ export const zookeeperBackend = (options: ZooKeeperBackendOptions): Backend => {
 // The client parses connection strings laxly ("foo" passes, and then never connects): check them.
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:(\d{1,5}))?$/;
 
-/** Why `servers` is not a ZooKeeper connection string `host:port[,host:port...][/chroot]`, or undefined. */
+/**
+ * Why `servers` is not a ZooKeeper connection string `host:port[,host:port...][/chroot]`, or
+ * undefined.
+ */
 export const serversProblem = (servers: unknown): string | undefined => {
   const shape = `must be a ZooKeeper connection string "host:port[,host:port...][/chroot]", got ${JSON.stringify(servers)}`;
   if (typeof servers !== "string" || servers.trim() === "") return shape;

@@ -1,6 +1,6 @@
 import type { KeyChange } from "../../../src/port/index.js";
 import { TestScheduler } from "rxjs/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryStore, MemoryStoreError } from "../../../src/backends/memory/index.js";
 import { virtualClock } from "./virtual-time.js";
 
@@ -286,6 +286,35 @@ describe("MemoryStore compaction", () => {
     expect(store.compactRevision).toBe("4");
     expect(store.changesSince("3")).toBeUndefined();
     expect(store.changesSince("4")?.map((c) => c.revision)).toEqual(["5", "6"]);
+  });
+});
+
+describe("MemoryStore history under churn", () => {
+  const fill = (store: MemoryStore, n: number) => {
+    for (let i = 0; i < n; i++) store.put(`/k${i % 100}`, String(i));
+  };
+
+  it("trims its history past historyLimit in amortised constant work per write", () => {
+    const { store } = setup(1_000);
+    fill(store, 1_000);
+    // Every array element the store filters or splices while writing: the work of its trims.
+    let visited = 0;
+    const filter = vi.spyOn(Array.prototype, "filter");
+    const splice = vi.spyOn(Array.prototype, "splice");
+    const count = (spy: typeof filter | typeof splice): void => {
+      for (const context of spy.mock.contexts) visited += (context as unknown[]).length;
+    };
+    try {
+      fill(store, 20_000);
+    } finally {
+      count(filter);
+      count(splice);
+      filter.mockRestore();
+      splice.mockRestore();
+    }
+    expect(visited).toBeLessThan(3 * 20_000);
+    expect(store.changesSince(String(Number(store.currentRevision) - 1_000))).toHaveLength(1_000);
+    expect(store.changesSince(String(Number(store.currentRevision) - 1_001))).toBeUndefined();
   });
 });
 
