@@ -18,7 +18,7 @@ export const CAUSE_NOTES: Partial<Record<LossCause, string>> = {
   "partition longer than the TTL": "expected: etcd expires a lease nobody kept alive for its TTL",
   "etcd: paused leader revoked leases on SIGCONT":
     "etcd's, not ours: etcd 3.4 lets a leader resumed after SIGSTOP revoke leases before it learns it was " +
-    "deposed (etcd-io/etcd#12528, #15247; fixed upstream after the 3.4.23 Debian ships)",
+    "deposed (etcd 3.4's paused-leader bug, fixed upstream after the 3.4.23 Debian ships)",
 };
 
 export interface Loss {

@@ -150,8 +150,7 @@ describe("the examples, in a new pnpm project that installed the packed package"
 
     it("etcd-own-client.ts works with the user's own etcd3 client, and closes cleanly", async () => {
       const out = await runExample("node", "etcd-own-client.ts", { ETCD_ENDPOINTS: etcd.endpoint });
-      expect(out).toContain("registered /kratos_etcd/demo.service/host-2");
-      expect(out).toContain("listed 1");
+      expect(out).toContain("listed 1"); // its registration's event may still be on its way, as in etcd.ts
       expect(await etcd.etcdctl(["get", "--prefix", "/kratos_etcd/"])).toBe("");
     });
 

@@ -3,7 +3,7 @@ import { Etcd3, type IOptions } from "etcd3";
 type Policy = NonNullable<NonNullable<IOptions["faultHandling"]>["global"]>;
 
 // No retries and no circuit breaker: these tests want the client's first failure after a cut, and its
-// first success after a restore, not the default breaker's 5 s of BrokenCircuitError (ETCD3-NOTES trap 4).
+// first success after a restore, not the default breaker's 5 s of BrokenCircuitError (docs/etcd.md#cancelled-watches-trip-the-circuit-breaker).
 const passThrough = {
   execute: (fn: (context: { signal: AbortSignal }) => unknown) =>
     Promise.resolve().then(() => fn({ signal: new AbortController().signal })),

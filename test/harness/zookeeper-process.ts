@@ -56,7 +56,7 @@ export const fourLetterWord = (hostPort: string, word: string, timeoutMs = 1_000
 
 /**
  * A ZooKeeper server (QuorumPeerMain) in the foreground, on a free loopback port with its own temp
- * data dir (ZOOKEEPER-NOTES.md): tickTime 500 ms, sessions of 1 to 60 s, every four-letter word
+ * data dir (docs/zookeeper.md#running-zookeeper-for-the-tests): tickTime 500 ms, sessions of 1 to 60 s, every four-letter word
  * allowed. Ready when `srvr` shows a `Mode:` (`ruok` answers before it serves).
  */
 export class ZooKeeperProcess {
