@@ -11,6 +11,7 @@ import {
   compareRevision,
   type KeyChange,
   type KeyLayout,
+  type KeyMisfit,
   type KeyValue,
   type Revision,
 } from "../port/index.js";
@@ -63,7 +64,7 @@ export class AppSet {
     for (const { key, value } of kvs) {
       const hostname = layout.hostnameOf(appId, key);
       if (typeof hostname !== "string") {
-        this.misfit(key, hostname.problem);
+        this.misfit(key, hostname);
         continue;
       }
       const old = first ? undefined : previous.get(hostname);
@@ -123,7 +124,7 @@ export class AppSet {
     return this.info();
   }
 
-  /** The current set as an `InstancesInfo` whose flat array is built on first use. */
+  /** The current set as an `InstancesInfo` whose flat array is built on first read. */
   info(): InstancesInfo {
     const list = this.list;
     return Object.freeze({
@@ -138,14 +139,14 @@ export class AppSet {
   private hostnameOf(key: string): string | undefined {
     const fit = this.layout.hostnameOf(this.appId, key);
     if (typeof fit === "string") return fit;
-    this.misfit(key, fit.problem);
+    this.misfit(key, fit);
     return undefined;
   }
 
-  /** A key the layout does not take: reported when it says why (one it skips quietly is not). */
-  private misfit(key: string, problem: string | undefined): void {
-    if (problem !== undefined) {
-      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${problem}`));
+  /** A key the layout does not take: reported, unless it is a nested app's. */
+  private misfit(key: string, misfit: KeyMisfit): void {
+    if (misfit._tag === "Misfit") {
+      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${misfit.problem}`));
     }
   }
 
