@@ -27,7 +27,7 @@ export * from "./operators/index.js";
 
 // Balancers.
 export * from "./balancers/index.js";
-/** A pick: the instance, its address, and `done` to report how the call went (the spec's name for {@link Picked}). */
+/** A pick: the instance, its address, and `done` to report how the call went (the public name of {@link Picked}). */
 export type { Picked as Pick } from "./balancers/index.js";
 
 // gRPC: the resolver and the balancing policies (grpc-js is loaded only when this is called).
