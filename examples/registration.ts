@@ -1,5 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
-import { instance, MemoryStore, memoryNaming, type NamingError } from "rxnaming";
+import { instance, memoryNaming, type NamingError } from "rxnaming";
+import { MemoryStore } from "rxnaming/testing";
 
 // Two namings on one store stand for two processes on one etcd.
 const store = new MemoryStore();

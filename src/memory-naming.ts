@@ -1,5 +1,13 @@
 import type { SchedulerLike } from "rxjs";
 import { memoryBackend, type MemoryLink, type MemoryStore } from "./backends/memory/index.js";
+
+// The store and its links: what a test or the demo shares between namings (`rxnaming/testing`).
+export {
+  MemoryLink,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type RangeResult,
+} from "./backends/memory/index.js";
 import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
 import { createNaming, MAX_TTL_SECONDS, withCheckedRegister } from "./core/index.js";
 import { numberOption, objectOption, optionsRecord, stringOption } from "./model/index.js";

@@ -64,7 +64,7 @@ describe("register", () => {
       const registration = naming.register(inst("a")).pipe(tap((e) => events.push(e)));
       expectObservable(kinds(registration), "^ 10s !").toBe("r 6000ms (lr)");
       scheduler.schedule(() => {
-        // Exactly the spec's shapes; the lease ids differ.
+        // Exactly the documented shapes (docs/registration.md); the lease ids differ.
         expect(events[1]).toEqual({ type: "lost", key: keyOf("a") });
         expect(events[2]).toMatchObject({ type: "registered", key: keyOf("a") });
         expect((events[2] as { leaseId: string }).leaseId).not.toBe(

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { layoutNames, type LayoutName } from "../index.js";
+import { type LayoutName } from "../index.js";
+import { layoutNames } from "../layouts.js";
 import { usageError } from "./cli-error.js";
 
 /** The options every command takes to find the backend, as etcdctl names them. */

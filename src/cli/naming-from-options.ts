@@ -1,13 +1,6 @@
-import {
-  etcdNaming,
-  layoutNamed,
-  memoryNaming,
-  MemoryLink,
-  MemoryStore,
-  zookeeperNaming,
-  type KeyLayout,
-  type Naming,
-} from "../index.js";
+import { etcdNaming, memoryNaming, zookeeperNaming, type Naming } from "../index.js";
+import { layoutNamed, type KeyLayout } from "../layouts.js";
+import { MemoryLink, MemoryStore } from "../memory-naming.js";
 import { CliError, oneLine, usageError } from "./cli-error.js";
 import { discoveryFromOptions } from "./discovery-connection.js";
 import type { ConnectionOptions } from "./connection-options.js";

@@ -1,6 +1,7 @@
 import type { Etcd3, IKeyValue, Watcher } from "etcd3";
 import { BehaviorSubject } from "rxjs";
-import { layoutNamed, type Instance, type KeyLayout, type LayoutName } from "../index.js";
+import type { Instance, LayoutName } from "../index.js";
+import { layoutNamed, type KeyLayout } from "../layouts.js";
 import type { Fleet, LeaseTtl } from "./fleet.js";
 
 /** Where {@link etcdFleet} looks: the naming's layout and prefix. */

@@ -11,6 +11,7 @@ import {
   compareRevision,
   type KeyChange,
   type KeyLayout,
+  type KeyMisfit,
   type KeyValue,
   type Revision,
 } from "../port/index.js";
@@ -29,11 +30,10 @@ import { InstanceList } from "./instance-list.js";
  *   is stale, and Kratos, which re-reads the whole set, would not list it either.
  */
 export class AppSet {
-  // The sorted list is the only index: an instance is found by hostname with a binary search.
-  // A Map beside it cost ~550 ns per instance to fill on a cold start of 10,000 (a fifth of what
-  // rxnaming adds to range + JSON.parse) and its entries on the heap. Only decoded instances are
-  // kept, not the values as stored (~335 bytes more per instance): an unchanged value is decoded
-  // again and keeps its object by equality, on a compaction re-read or a re-put of the same bytes.
+  // The sorted list is the only index: an instance is found by hostname with a binary search
+  // (a Map beside it would cost its entries on the heap and their filling on a cold start). Only
+  // decoded instances are kept, not the values as stored: an unchanged value is decoded again and
+  // keeps its object by equality, on a compaction re-read or a re-put of the same bytes.
   private list = InstanceList.empty;
   private applied: Revision | undefined;
 
@@ -56,23 +56,12 @@ export class AppSet {
     const previous = this.list;
     const sorted: Instance[] = [];
     let changed = false;
-    // The loop of a cold start, once per value (10,000 and more): the layout is called here
-    // directly, not through the helpers applyBatch uses; through them it cost ~0.3 µs a value
-    // more (measured in process on 10,000 Kratos values, 30 ms against 27).
-    const { layout, appId } = this;
     for (const { key, value } of kvs) {
-      const hostname = layout.hostnameOf(appId, key);
-      if (typeof hostname !== "string") {
-        this.misfit(key, hostname.problem);
-        continue;
-      }
+      const hostname = this.hostnameOf(key);
+      if (hostname === undefined) continue;
       const old = first ? undefined : previous.get(hostname);
-      const decoded = layout.decode({ key, appId, hostname }, value);
-      if (E.isLeft(decoded)) {
-        this.report(decoded.left);
-        continue;
-      }
-      const instance = old !== undefined && instanceEquals(old, decoded.right) ? old : decoded.right;
+      const instance = this.decode(key, hostname, value, old);
+      if (instance === undefined) continue;
       if (instance !== old) changed = true;
       sorted.push(instance);
     }
@@ -123,7 +112,7 @@ export class AppSet {
     return this.info();
   }
 
-  /** The current set as an `InstancesInfo` whose flat array is built on first use. */
+  /** The current set as an `InstancesInfo` whose flat array is built on first read. */
   info(): InstancesInfo {
     const list = this.list;
     return Object.freeze({
@@ -138,14 +127,14 @@ export class AppSet {
   private hostnameOf(key: string): string | undefined {
     const fit = this.layout.hostnameOf(this.appId, key);
     if (typeof fit === "string") return fit;
-    this.misfit(key, fit.problem);
+    this.misfit(key, fit);
     return undefined;
   }
 
-  /** A key the layout does not take: reported when it says why (one it skips quietly is not). */
-  private misfit(key: string, problem: string | undefined): void {
-    if (problem !== undefined) {
-      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${problem}`));
+  /** A key the layout does not take: reported, unless it is a nested app's. */
+  private misfit(key: string, misfit: KeyMisfit): void {
+    if (misfit._tag === "Misfit") {
+      this.report(decodeError(key, `key does not fit the ${this.layout.name} layout: ${misfit.problem}`));
     }
   }
 

@@ -1,4 +1,4 @@
-export { createNaming, type CoreNaming, type CoreNamingOptions } from "./naming.js";
+export { createNaming, type CoreNaming, type CoreNamingOptions } from "./core-naming.js";
 export type { Resolver } from "./resolver.js";
 export type { AwaitableTask } from "./awaitable-task.js";
 export type { RegisterOptions, RegistrationEvent, Registered, Updated, Lost } from "./registration.js";

@@ -1,6 +1,6 @@
 import { throwError } from "rxjs";
 import { isNamingError, numberOption, optionsRecord, type NamingError } from "../model/index.js";
-import type { CoreNaming } from "./naming.js";
+import type { CoreNaming } from "./core-naming.js";
 
 /** The most a lease may live on etcd (its `MaxLeaseTTL`), and so on the in-memory backend. */
 export const MAX_TTL_SECONDS = 9_000_000_000;

@@ -63,8 +63,8 @@ export interface Updated {
 }
 
 /**
- * The lease was lost (the backend expired it): a new one is being granted. Exactly the spec's
- * shape; the reason goes to the naming's `errors$`.
+ * The lease was lost (the backend expired it): a new one is being granted. Exactly the shape of
+ * docs/registration.md; the reason goes to the naming's `errors$`.
  */
 export interface Lost {
   /** "lost". */

@@ -4,13 +4,7 @@ import * as t from "io-ts";
 import { goString, goStringMap, goStringSlice } from "../shared/go-json.js";
 import type { Instance } from "./instance.js";
 import { decodeError, invalidInstance, invalidOption, type NamingError } from "./naming-error.js";
-import {
-  addrsAndNumbersProblem,
-  describeValue,
-  quoted,
-  validateInstance,
-  valuesProblem,
-} from "./validate.js";
+import { describeValue, quoted, validateInstance, valuesProblem } from "./validate.js";
 
 /**
  * Kratos v1's JSON for `naming.Instance`, as Go's `encoding/json` really writes it: every field
@@ -193,7 +187,7 @@ export const decodeInstance = (ctx: KeyContext): ((raw: string) => E.Either<Nami
   if (problem !== undefined) return () => E.left(problem);
   return (raw) =>
     typeof raw === "string"
-      ? decodeAt(ctx, raw, true)
+      ? decodeAt(ctx, raw)
       : E.left(decodeError(ctx.key, `the value must be a string, got ${describeValue(raw)}`));
 };
 
@@ -210,16 +204,7 @@ const contextProblem = (ctx: unknown): NamingError | undefined => {
   return undefined;
 };
 
-/**
- * {@link decodeInstance} for a key whose appid and hostname were validated already (a layout's
- * `hostnameOf` checks the hostname, `build()` the appid): the names are not checked again, only
- * found equal to the key's; and in one call, without a closure per value. What a layout's
- * `decode` runs for each of the 10,000 values of a cold start.
- */
-export const decodeAtCheckedKey = (ctx: KeyContext, raw: string): E.Either<NamingError, Instance> =>
-  decodeAt(ctx, raw, false);
-
-const decodeAt = (ctx: KeyContext, raw: string, checkNames: boolean): E.Either<NamingError, Instance> => {
+const decodeAt = (ctx: KeyContext, raw: string): E.Either<NamingError, Instance> => {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -239,16 +224,15 @@ const decodeAt = (ctx: KeyContext, raw: string, checkNames: boolean): E.Either<N
     return pipe(
       InstanceFromKratosJson.decode(json),
       E.mapLeft(describeErrors(ctx.key)),
-      E.chain((i) => checkAgainstKey(ctx, checkNames, { ...i })),
+      E.chain((i) => checkAgainstKey(ctx, { ...i })),
     );
   }
-  return checkAgainstKey(ctx, checkNames, fast);
+  return checkAgainstKey(ctx, fast);
 };
 
 /** Fills appid and hostname from the key, checks that they match it, validates, freezes. */
 const checkAgainstKey = (
   ctx: KeyContext,
-  checkNames: boolean,
   i: { -readonly [K in keyof Instance]: Instance[K] },
 ): E.Either<NamingError, Instance> => {
   if (i.appId === "") i.appId = ctx.appId;
@@ -268,7 +252,7 @@ const checkAgainstKey = (
     );
   }
   // The decoders checked every field's type: what is left is names, URLs and numbers.
-  const invalid = checkNames ? valuesProblem(i, ctx.key) : addrsAndNumbersProblem(i, ctx.key);
+  const invalid = valuesProblem(i, ctx.key);
   if (invalid !== undefined) return E.left(decodeError(ctx.key, invalid.message, invalid.field));
   // Everything here was made by JSON.parse for this instance alone: freeze it in place, no copies.
   Object.freeze(i.addrs);

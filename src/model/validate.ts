@@ -9,37 +9,21 @@ const MAX_NAME_BYTES = 256;
 const FORBIDDEN_IN_HOSTNAME = /[\s\p{Cc}\u202a-\u202e\u2066-\u2069/]/u;
 const FORBIDDEN_IN_APPID = /[\s\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
-const checkName = (value: unknown, forbidden: RegExp, slashOk: boolean): string | undefined => {
+const checkName = (value: unknown, forbidden: RegExp): string | undefined => {
   if (typeof value !== "string") return `must be a string, got ${typeof value}`;
   if (value.length === 0) return "must not be empty";
-  // Printable ASCII is what names are made of, and has nothing the regexp forbids: no need to
-  // run it (nor to compile it: a Unicode-aware regexp took ~5 KB of heap once run).
-  if (!isPrintableAscii(value, slashOk)) {
-    const bad = forbidden.exec(value);
-    if (bad !== null) return `must not contain ${describeChar(bad[0])} (at index ${bad.index})`;
-  }
-  // A UTF-16 unit is at most 3 bytes of UTF-8: short names need no count (most names, every cold start).
-  if (value.length * 3 <= MAX_NAME_BYTES) return undefined;
+  const bad = forbidden.exec(value);
+  if (bad !== null) return `must not contain ${describeChar(bad[0])} (at index ${bad.index})`;
   const bytes = Buffer.byteLength(value, "utf8");
   if (bytes > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes, got ${bytes}`;
   return undefined;
-};
-
-/** Every character in "!".."~" (no space, no control character), "/" only when `slashOk`. */
-const isPrintableAscii = (value: string, slashOk: boolean): boolean => {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e || (c === 0x2f && !slashOk)) return false;
-  }
-  return true;
 };
 
 /**
  * Checks a hostname: non-empty, no "/", no whitespace, no control characters, at most 256 bytes
  * of UTF-8. Returns the reason it is not valid, or `undefined`.
  */
-export const nameProblem = (value: unknown): string | undefined =>
-  checkName(value, FORBIDDEN_IN_HOSTNAME, false);
+export const nameProblem = (value: unknown): string | undefined => checkName(value, FORBIDDEN_IN_HOSTNAME);
 
 /**
  * Checks an appId: as a hostname, except that it may contain "/" (etcd's gRPC naming targets and
@@ -47,7 +31,7 @@ export const nameProblem = (value: unknown): string | undefined =>
  * layout can hold a "/" is the layout's to say.
  */
 export const appIdProblem = (value: unknown): string | undefined => {
-  const problem = checkName(value, FORBIDDEN_IN_APPID, true);
+  const problem = checkName(value, FORBIDDEN_IN_APPID);
   if (problem !== undefined) return problem;
   const s = value as string;
   if (s.startsWith("/") || s.endsWith("/") || s.includes("//")) {
@@ -67,99 +51,20 @@ const kindOf = (c: number): string =>
 /** U+202A-U+202E and U+2066-U+2069: embeddings, overrides and isolates, which reorder what follows. */
 const isBidiFormatting = (c: number): boolean => (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 
-/** The index of the first control character (C0, DEL, C1: what a terminal acts on rather than shows) (and BiDi formatting one, with `bidi`), or -1. */
-const firstForbidden = (s: string, bidi: boolean): number => {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (bidi && c >= 0x202a && isBidiFormatting(c))) return i;
-  }
-  return -1;
-};
+// C0, DEL and C1 (what a terminal acts on rather than shows); in addresses, the BiDi formatting
+// characters too.
+const CONTROL = /\p{Cc}/u;
+const CONTROL_OR_BIDI = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 /**
  * Checks a text field (region, zone, env, version, a metadata key or value): any text, but no
  * control character, which a terminal or a log would act on. Returns the reason, or undefined.
  */
 export const textProblem = (value: string): string | undefined => {
-  const at = firstForbidden(value, false);
-  return at < 0
+  const bad = CONTROL.exec(value);
+  return bad === null
     ? undefined
-    : `must not contain a control character (${codePoint(value[at]!)} at index ${at})`;
-};
-
-// The form almost every address has, "grpc://10.0.0.1:9000" or "http://api-1.internal:8000",
-// recognised without URL parsing: URL.canParse cost ~170 ns an address, a fifth of a cold
-// start's validation. Only what URL parsing surely accepts passes; anything else takes the full
-// check. "grpc" has an opaque host (letters, digits, "-" and "." will do); "http(s)" hosts go
-// through WHATWG's host parser, so they pass only as a dotted quad of 0-255 without leading zeros
-// (others read as octal or fail) or as a name whose last label starts with a letter (never read
-// as an IPv4 number), with no empty label and none starting "xn--" (punycode, which may not
-// decode). Scanned by hand, not matched by a regexp: compiled, such a regexp took 32 KB of heap,
-// a tenth of what a naming's first subscriber costs.
-const isPlainAddr = (addr: string): boolean => {
-  const opaque = addr.startsWith("grpc://");
-  const from = opaque || addr.startsWith("http://") ? 7 : addr.startsWith("https://") ? 8 : 0;
-  const colon = addr.lastIndexOf(":");
-  if (from === 0 || colon <= from || !isPort(addr, colon + 1)) return false;
-  return opaque ? isOpaqueHost(addr, from, colon) : isPlainHttpHost(addr, from, colon);
-};
-
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isLabelChar = (c: number): boolean => isLetter(c) || isDigit(c) || c === 45; /* - */
-
-/** 1 to 5 digits from `from` to the end, at most 65535 (leading zeros are fine in a port). */
-const isPort = (s: string, from: number): boolean => {
-  const n = s.length - from;
-  if (n < 1 || n > 5) return false;
-  let port = 0;
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!isDigit(c)) return false;
-    port = port * 10 + (c - 48);
-  }
-  return port <= 65535;
-};
-
-const isOpaqueHost = (s: string, from: number, to: number): boolean => {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (!(isLabelChar(c) || c === 46)) return false; /* . */
-  }
-  return to > from;
-};
-
-const isPlainHttpHost = (s: string, from: number, to: number): boolean => {
-  let labels = 0;
-  let octets = true; // every label so far a decimal 0-255 without a leading zero
-  let start = from;
-  for (let i = from; i <= to; i++) {
-    if (i < to && s.charCodeAt(i) !== 46) {
-      if (!isLabelChar(s.charCodeAt(i))) return false;
-      continue;
-    }
-    // a label is s[start, i)
-    const length = i - start;
-    if (length === 0) return false;
-    if (length >= 4 && s.slice(start, start + 4).toLowerCase() === "xn--") return false;
-    labels++;
-    if (octets) octets = isOctet(s, start, i);
-    if (i === to) return octets ? labels === 4 : isLetter(s.charCodeAt(start));
-    start = i + 1;
-  }
-  return false;
-};
-
-const isOctet = (s: string, from: number, to: number): boolean => {
-  const n = to - from;
-  if (n > 3 || (n > 1 && s.charCodeAt(from) === 48)) return false; /* leading 0 */
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (!isDigit(c)) return false;
-    value = value * 10 + (c - 48);
-  }
-  return value <= 255;
+    : `must not contain a control character (${codePoint(bad[0])} at index ${bad.index})`;
 };
 
 // scheme "://": what Kratos' resolvers split on; "unix:/run/app.sock" has no authority to dial.
@@ -172,12 +77,11 @@ const SCHEME_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  */
 export const addrProblem = (addr: unknown): string | undefined => {
   if (typeof addr !== "string") return `must be a string, got ${typeof addr}`;
-  if (isPlainAddr(addr)) return undefined;
   // On the raw string: URL parsing drops tab, CR and LF, so a URL that parses may still forge a
   // line wherever the address is printed.
-  const at = firstForbidden(addr, true);
-  if (at >= 0)
-    return `must not contain ${kindOf(addr.charCodeAt(at))} (${codePoint(addr[at]!)} at index ${at})`;
+  const bad = CONTROL_OR_BIDI.exec(addr);
+  if (bad !== null)
+    return `must not contain ${kindOf(bad[0].charCodeAt(0))} (${codePoint(bad[0])} at index ${bad.index})`;
   if (!URL.canParse(addr)) return `${quoted(addr)} is not a parseable URL`;
   return SCHEME_AUTHORITY.test(addr)
     ? undefined
@@ -200,7 +104,7 @@ export const quoted = (s: string, max = 120): string =>
   s.length <= max ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, max))}... (${s.length} characters)`;
 
 /**
- * Validates every field of an instance, as the spec asks. `key` is the backend key when the
+ * Validates every field of an instance (docs/hostile-input.md). `key` is the backend key when the
  * instance was read from one, so that errors name it.
  */
 export const validateInstance =
@@ -242,15 +146,6 @@ export const valuesProblem = (i: Instance, key?: string): NamingError | undefine
   if (app !== undefined) return invalidInstance("appId", app, key);
   const host = nameProblem(i.hostname);
   if (host !== undefined) return invalidInstance("hostname", host, key);
-  return addrsAndNumbersProblem(i, key);
-};
-
-/**
- * The checks of {@link valuesProblem} but the names: for an instance read at a key whose appid
- * and hostname were checked already (the layout checked the key's hostname, `build` the appid)
- * and which the decoder found equal to the instance's.
- */
-export const addrsAndNumbersProblem = (i: Instance, key?: string): NamingError | undefined => {
   for (let n = 0; n < i.addrs.length; n++) {
     const problem = addrProblem(i.addrs[n]);
     if (problem !== undefined) return invalidInstance(`addrs[${n}]`, problem, key);

@@ -20,9 +20,8 @@ export interface KeyLayout {
   /** The key of `instance` when written under lease `leaseId` (go-zero puts the lease in its key). */
   keyOf(instance: Instance, leaseId: string): string;
   /**
-   * The hostname that a key under `appPrefix(appId)` names; `{ problem }` for a key that does not
-   * fit the layout (reported, skipped), `{ problem: undefined }` for one that belongs to another
-   * app nested under this one ("svc/echo/..." under "svc/"), skipped quietly.
+   * The hostname that a key under `appPrefix(appId)` names, or why it names none (a
+   * {@link KeyMisfit}).
    */
   hostnameOf(appId: string, key: string): string | KeyMisfit;
   /**
@@ -35,8 +34,10 @@ export interface KeyLayout {
   decode(where: KeyContext, value: string): E.Either<NamingError, Instance>;
 }
 
-/** A key that names no instance of the app; `problem` undefined when it is quietly another app's. */
-export interface KeyMisfit {
-  /** Why the key does not fit the layout, for a `Decode` error; undefined to skip it quietly. */
-  readonly problem: string | undefined;
-}
+/**
+ * A key that names no instance of the app: one that does not fit the layout (reported as a
+ * `Decode` error naming `problem`, then skipped), or one of another app nested under this one
+ * ("svc/echo/x" under "svc/", in the layouts whose appIds hold "/"), skipped quietly.
+ */
+export type KeyMisfit =
+  { readonly _tag: "Misfit"; readonly problem: string } | { readonly _tag: "NestedApp" };

@@ -13,16 +13,14 @@
  * @module rxnaming/testing
  */
 import type { SchedulerLike } from "rxjs";
-import {
-  instance,
-  memoryNaming,
-  MemoryLink,
-  MemoryStore,
-  type Instance,
-  type InstanceInput,
-  type MemoryNamingOptions,
-  type Naming,
-} from "../index.js";
+import { MemoryLink, MemoryStore, memoryNaming, type MemoryNamingOptions } from "../memory-naming.js";
+import { instance, type Instance, type InstanceInput } from "../model/index.js";
+import type { Naming } from "../naming.js";
+
+export { MemoryStore, MemoryLink, type MemoryStoreOptions, type RangeResult } from "../memory-naming.js";
+// What to write into a store by hand (the value a Kratos v1 service stores for an instance), and
+// an `InstancesInfo` to feed an operator or a balancer under test.
+export { encodeInstance, instancesInfo } from "../model/index.js";
 
 /** What {@link testNaming} hands a test. */
 export interface TestNaming {

@@ -2,14 +2,8 @@ import { get as httpGet } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { firstValueFrom, filter } from "rxjs";
-import {
-  instance,
-  memoryNaming,
-  MemoryStore,
-  roundRobin,
-  type Instance,
-  type Naming,
-} from "../../src/index.js";
+import { instance, memoryNaming, roundRobin, type Instance, type Naming } from "../../src/index.js";
+import { MemoryStore } from "../../src/testing/index.js";
 import { serveConsole, type ConsoleServer } from "../../src/console/index.js";
 import { waitFor } from "../harness/wait-for.js";
 import { launchBrowser } from "./browser.js";

@@ -38,7 +38,7 @@ export const kratosV1Fixture: LayoutFixture = {
   registeredId: (hostname) => hostname,
   value: (app, id, port = 9000) =>
     `{"region":"","zone":"","env":"","appid":"${app}","hostname":"${id}","addrs":["grpc://127.0.0.1:${port}"],"version":"","latest_timestamp":0,"metadata":null,"status":1}`,
-  // Byte for byte what Kratos v1 writes (as the Kratos v1 codec test shows), with metadata as Go's nil.
+  // Byte for byte what Kratos v1 writes, with metadata as Go's nil.
   foreign: (app, id) => ({
     value: `{"region":"","zone":"sh001","env":"dev","appid":"${app}","hostname":"${id}","addrs":["grpc://10.0.0.5:9000"],"version":"","latest_timestamp":0,"metadata":null,"status":0}`,
     reads: { status: 0, metadata: {}, zone: "sh001", env: "dev", lastTs: 0, addrs: ["grpc://10.0.0.5:9000"] },

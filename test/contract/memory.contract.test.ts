@@ -1,4 +1,5 @@
-import { MemoryStore, memoryNaming, type Naming } from "../../src/index.js";
+import { memoryNaming, type Naming } from "../../src/index.js";
+import { MemoryStore } from "../../src/testing/index.js";
 import { layoutFixtures } from "./layout-fixtures.js";
 import { namingContract } from "./naming-contract.js";
 

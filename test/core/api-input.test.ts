@@ -4,9 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   instance,
   isNamingError,
-  MemoryLink,
   memoryNaming,
-  MemoryStore,
   p2c,
   random,
   ringHash,
@@ -15,6 +13,7 @@ import {
   weightedRoundRobin,
   type Instance,
 } from "../../src/index.js";
+import { MemoryLink, MemoryStore } from "../../src/testing/index.js";
 import { kratosV1Layout } from "../../src/backends/layouts/index.js";
 import { testInstance } from "../../src/testing/index.js";
 import { info, inst } from "../fixtures.js";

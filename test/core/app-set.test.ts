@@ -100,4 +100,32 @@ describe("AppSet", () => {
     expect(names(set.applyBatch("6", [put("b", "4"), put("c", "6")]))).toEqual(["a@v1", "c@v1"]);
     expect(set.revision).toBe("6");
   });
+
+  it("an emission gives the same frozen array on every read, on this turn and on later ones", async () => {
+    const { set } = fresh();
+    const snapshot = set.applySnapshot("5", [kv("a"), kv("b")])!;
+    const batch = set.applyBatch("6", [put("c", "6")])!;
+    const [fromSnapshot, fromBatch] = [snapshot.instances, batch.instances];
+    expect(Object.isFrozen(fromSnapshot) && Object.isFrozen(fromBatch)).toBe(true);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(snapshot.instances).toBe(fromSnapshot);
+    expect(batch.instances).toBe(fromBatch);
+    expect(names(batch)).toEqual(["a@v1", "b@v1", "c@v1"]);
+  });
+
+  it("so does the emission of a large set, stored in many chunks", async () => {
+    const { set } = fresh();
+    const hosts = Array.from({ length: 1_000 }, (_, i) => `h${String(i).padStart(4, "0")}`);
+    const snapshot = set.applySnapshot(
+      "5",
+      hosts.map((h) => kv(h)),
+    )!;
+    const batch = set.applyBatch("6", [del("h0500", "6")])!;
+    const [fromSnapshot, fromBatch] = [snapshot.instances, batch.instances];
+    expect(Object.isFrozen(fromSnapshot) && Object.isFrozen(fromBatch)).toBe(true);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(snapshot.instances).toBe(fromSnapshot);
+    expect(batch.instances).toBe(fromBatch);
+    expect([fromSnapshot.length, fromBatch.length]).toEqual([1_000, 999]);
+  });
 });

@@ -9,7 +9,7 @@ describe("backoffDelay", () => {
     expect([1, 2, 3, 4, 5, 6, 50].map(low)).toEqual([50, 100, 200, 400, 500, 500, 500]);
   });
 
-  it("never waits zero, so a retry loop cannot spin (docs/etcd.md#slow-default-backoff)", () => {
+  it("never waits zero, so a retry loop cannot spin", () => {
     const delay = backoffDelay({ initialMs: 100, maxMs: 1_000 }, Math.random);
     for (let attempt = 1; attempt < 200; attempt++) expect(delay(attempt)).toBeGreaterThanOrEqual(50);
   });

@@ -7,8 +7,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   addrs,
   buildOptions,
-  decodeInstance,
-  encodeInstance,
   etcdNaming,
   filterInstances,
   instance,
@@ -19,6 +17,8 @@ import {
   zookeeperNaming,
   type Naming,
 } from "../../src/index.js";
+import { decodeInstance } from "../../src/model/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import { closestName } from "../../src/model/options.js";
 
 const thrownBy = (make: () => unknown): unknown => {

@@ -1,7 +1,8 @@
 import { Etcd3 } from "etcd3";
 import { firstValueFrom, timeout, type Subscription } from "rxjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encodeInstance, etcdNaming, type NamingError, type RegistrationEvent } from "../../src/index.js";
+import { etcdNaming, type NamingError, type RegistrationEvent } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import { freshApp, inst, until } from "../contract/naming-contract.js";
 import { useEtcd, waitFor } from "../harness/index.js";
 import { EtcdWorld } from "./support.js";

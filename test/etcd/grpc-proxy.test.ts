@@ -2,7 +2,8 @@
 // Registration, keep-alive, discovery, gapless start and the compaction re-read work through it
 // unchanged, and a quiet watch through it is not taken for a hung one.
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeInstance, type RegistrationEvent } from "../../src/index.js";
+import { type RegistrationEvent } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import {
   startEtcd,
   startGrpcProxy,

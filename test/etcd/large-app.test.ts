@@ -1,6 +1,7 @@
 import { Etcd3 } from "etcd3";
 import { describe, expect, it } from "vitest";
-import { encodeInstance, etcdNaming } from "../../src/index.js";
+import { etcdNaming } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import { freshApp } from "../contract/naming-contract.js";
 import { inst } from "../fixtures.js";
 import { useEtcd } from "../harness/index.js";

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { Members } from "../../src/backends/etcd/members.js";
 import { PrefixFeeds } from "../../src/backends/etcd/prefix-feed.js";
 import { WatchHub } from "../../src/backends/etcd/watch-hub.js";
-import { etcdClientOptions, type KeyChange } from "../../src/index.js";
+import { etcdClientOptions } from "../../src/index.js";
+import type { KeyChange } from "../../src/port/index.js";
 import { freshApp } from "../contract/naming-contract.js";
 import { useEtcd, waitFor } from "../harness/index.js";
 

@@ -7,7 +7,8 @@ import { Etcd3 } from "etcd3";
 import { firstValueFrom } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { etcdBackend } from "../../src/backends/etcd/index.js";
-import { encodeInstance, etcdClientOptions } from "../../src/index.js";
+import { etcdClientOptions } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import type { Backend, Lease } from "../../src/port/index.js";
 import {
   type EtcdCluster,

@@ -1,12 +1,12 @@
 import type { Etcd3 } from "etcd3";
 import type { Observable, Subscription } from "rxjs";
 import {
-  encodeInstance,
   type InstancesInfo,
   type Naming,
   type NamingError,
   type RegistrationEvent,
 } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import { inst } from "../contract/naming-contract.js";
 import { waitFor, type EtcdProcess } from "../harness/index.js";
 

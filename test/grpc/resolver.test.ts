@@ -2,12 +2,12 @@ import * as grpc from "@grpc/grpc-js";
 import { firstValueFrom, filter, take, toArray, type Observable } from "rxjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  MemoryStore,
   memoryNaming,
   registerGrpcResolver,
   type GrpcResolverRegistration,
   type NamingError,
 } from "../../src/index.js";
+import { MemoryStore } from "../../src/testing/index.js";
 import { waitFor } from "../harness/wait-for.js";
 import { call, client, spread, startEcho, type EchoServer } from "./echo.js";
 import { Registrations } from "./scenario.js";

@@ -17,7 +17,7 @@ import {
 const ctx = { key: "/kratos_etcd/demo.service/host-1", appId: "demo.service", hostname: "host-1" };
 const decode = decodeInstance(ctx);
 
-/** Kratos v1's etcd registry value, byte for byte. */
+/** Kratos v1's etcd registry value, byte for byte as a Go Kratos service writes it. */
 const KRATOS_V1 =
   '{"region":"","zone":"sh001","env":"dev","appid":"demo.service","hostname":"host-1","addrs":["grpc://10.0.0.5:9000"],"version":"","latest_timestamp":0,"metadata":null,"status":0}';
 

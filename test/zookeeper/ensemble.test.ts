@@ -3,7 +3,7 @@
 import { expect, it } from "vitest";
 import { Recorder } from "../faults/support.js";
 import { freshApp, inst } from "../contract/naming-contract.js";
-import { encodeInstance } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import { sleep, startZooKeeperEnsemble, useHarnessCleanup, waitFor } from "../harness/index.js";
 import { EventLog, ZkWorld } from "./support.js";
 

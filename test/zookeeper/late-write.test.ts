@@ -9,7 +9,7 @@ import { firstValueFrom } from "rxjs";
 import { expect, it } from "vitest";
 import { kratosV1Layout } from "../../src/backends/layouts/index.js";
 import { zookeeperBackend } from "../../src/backends/zookeeper/zookeeper-backend.js";
-import { encodeInstance } from "../../src/index.js";
+import { encodeInstance } from "../../src/testing/index.js";
 import { inst } from "../contract/naming-contract.js";
 import { sleep, startZooKeeperEnsemble, useHarnessCleanup, waitFor } from "../harness/index.js";
 import { RawZk } from "./support.js";

@@ -1,4 +1,4 @@
-import { decodeAtCheckedKey, encodeInstance, invalidInstance, type Instance } from "../../model/index.js";
+import { decodeInstance, encodeInstance, invalidInstance, type Instance } from "../../model/index.js";
 import type { KeyLayout, KeyValue } from "../../port/index.js";
 import { oneSegmentAppKeys } from "../layouts/layout-support.js";
 
@@ -19,7 +19,7 @@ export const discoveryLayout = (): KeyLayout => ({
     }
     return encodeInstance(i);
   },
-  decode: decodeAtCheckedKey,
+  decode: (where, value) => decodeInstance(where)(value),
 });
 
 /** A decimal string of a whole number as a number (a server timestamp), anything else as it is. */

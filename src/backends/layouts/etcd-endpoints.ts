@@ -10,7 +10,7 @@ import {
   checkLiteralPrefix,
   decodeWith,
   finishInstance,
-  hostPortOf,
+  storedHostPortOf,
   parseJsonObject,
   segmentUnder,
 } from "./layout-support.js";
@@ -83,7 +83,7 @@ export const etcdEndpointsLayout = (prefix = ""): KeyLayout => {
     keyOf: (instance) => `${appPrefix(instance.appId)}${instance.hostname}`,
     hostnameOf: (appId, key) => segmentUnder(appPrefix(appId), key),
     encode: (i: Instance) =>
-      `{"Op":0,"Addr":${goString(hostPortOf("etcd-endpoints", i))},"Metadata":${goStringMap(i.metadata)}}`,
+      `{"Op":0,"Addr":${goString(storedHostPortOf("etcd-endpoints", i))},"Metadata":${goStringMap(i.metadata)}}`,
     decode: ({ key, appId, hostname }, raw) =>
       pipe(
         parseJsonObject(key, raw),

@@ -7,7 +7,8 @@ import {
   blankInstance,
   checkLiteralPrefix,
   finishInstance,
-  hostPortOf,
+  misfit,
+  storedHostPortOf,
   segmentUnder,
 } from "./layout-support.js";
 
@@ -49,9 +50,9 @@ export const goZeroLayout = (prefix = ""): KeyLayout => {
     hostnameOf: (appId, key) => {
       const id = segmentUnder(appPrefix(appId), key);
       if (typeof id !== "string" || INT64.test(id)) return id;
-      return { problem: `its last segment ${quoted(id)} is not a decimal lease id` };
+      return misfit(`its last segment ${quoted(id)} is not a decimal lease id`);
     },
-    encode: (i: Instance) => hostPortOf("go-zero", i),
+    encode: (i: Instance) => storedHostPortOf("go-zero", i),
     decode: ({ key, appId, hostname }, raw) =>
       pipe(
         addrOfHostPort(key, raw),

@@ -1,4 +1,4 @@
-import { decodeAtCheckedKey, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
+import { decodeInstance, encodeInstance, invalidOption, nameProblem } from "../../model/index.js";
 import type { KeyLayout } from "../../port/index.js";
 import { oneSegmentAppKeys } from "./layout-support.js";
 
@@ -24,7 +24,6 @@ export const kratosV1Layout = (prefix = "kratos_etcd"): KeyLayout => {
     name: "kratos-v1",
     ...oneSegmentAppKeys(root, "kratos-v1", "hostname"),
     encode: encodeInstance,
-    // Keys reach decode through hostnameOf, which checked the hostname; build() checked the appid.
-    decode: decodeAtCheckedKey,
+    decode: (where, value) => decodeInstance(where)(value),
   };
 };

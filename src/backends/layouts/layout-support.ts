@@ -11,7 +11,7 @@ import {
   type Instance,
   type NamingError,
 } from "../../model/index.js";
-import type { KeyLayout } from "../../port/index.js";
+import type { KeyLayout, KeyMisfit } from "../../port/index.js";
 import { authorityOf } from "../../shared/authority.js";
 
 /** A mutable draft of an instance, frozen by {@link finishInstance}. */
@@ -114,7 +114,7 @@ export const addrOfHostPort = (
  * address (a path or query is dropped). An instance without one cannot be written in such a
  * layout: `InvalidInstance`, thrown, which the registration reports as its error.
  */
-export const hostPortOf = (layout: string, instance: Instance): string => {
+export const storedHostPortOf = (layout: string, instance: Instance): string => {
   const grpc = instance.addrs.find((a) => a.startsWith("grpc://"));
   if (grpc === undefined || authorityOf(grpc) === "") {
     throw invalidInstance(
@@ -124,6 +124,12 @@ export const hostPortOf = (layout: string, instance: Instance): string => {
   }
   return authorityOf(grpc);
 };
+
+/** A key that does not fit the layout, for the reason `problem`. */
+export const misfit = (problem: string): KeyMisfit => ({ _tag: "Misfit", problem });
+
+/** A key of another app nested under this one: skipped quietly. */
+export const NESTED_APP: KeyMisfit = Object.freeze({ _tag: "NestedApp" });
 
 /** Checks a prefix that is prepended to keys as it is: no whitespace, no control characters. */
 export const checkLiteralPrefix = (prefix: string): string => {
@@ -141,15 +147,12 @@ export const checkLiteralPrefix = (prefix: string): string => {
  * The last key segment under an app's prefix, for the layouts whose appIds may contain "/": a key
  * further down ("svc/echo/x" under "svc/") belongs to a nested app and is skipped quietly.
  */
-export const segmentUnder = (
-  appPrefix: string,
-  key: string,
-): string | { readonly problem: string | undefined } => {
-  if (!key.startsWith(appPrefix)) return { problem: `it is not under ${appPrefix}` };
+export const segmentUnder = (appPrefix: string, key: string): string | KeyMisfit => {
+  if (!key.startsWith(appPrefix)) return misfit(`it is not under ${appPrefix}`);
   const rest = key.slice(appPrefix.length);
-  if (rest.includes("/")) return { problem: undefined };
+  if (rest.includes("/")) return NESTED_APP;
   const bad = nameProblem(rest);
-  return bad === undefined ? rest : { problem: `its last segment ${bad}` };
+  return bad === undefined ? rest : misfit(`its last segment ${bad}`);
 };
 
 /**
@@ -172,10 +175,10 @@ export const oneSegmentAppKeys = (
     // Per key of a cold start: compare in place rather than build the app's prefix again.
     const at = root.length + appId.length;
     if (!(key.startsWith(root) && key.startsWith(appId, root.length) && key[at] === "/")) {
-      return { problem: `it is not under ${root}${appId}/` };
+      return misfit(`it is not under ${root}${appId}/`);
     }
     const id = key.slice(at + 1);
     const bad = nameProblem(id);
-    return bad === undefined ? id : { problem: `${idName} ${bad}` };
+    return bad === undefined ? id : misfit(`${idName} ${bad}`);
   },
 });

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { firstValueFrom } from "rxjs";
-import { etcdNaming, layoutNamed, type Naming } from "../../index.js";
+import { etcdNaming, type Naming } from "../../index.js";
+import { layoutNamed } from "../../layouts.js";
 import { etcdFleet, serveConsole, type ConsoleServer, type Fleet } from "../../console/index.js";
 import { checkAppId } from "../app-id.js";
 import { CliError, oneLine, usageError } from "../cli-error.js";

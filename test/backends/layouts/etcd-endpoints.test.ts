@@ -20,12 +20,16 @@ describe("etcd-endpoints layout", () => {
   it("holds an appid with '/', and keeps nested targets apart: svc never sees svc/echo", () => {
     expect(layout.appIdProblem("svc/echo")).toBeUndefined();
     expect(layout.hostnameOf("svc/echo", KEY)).toBe("10.0.0.5:50051");
-    expect(layout.hostnameOf("svc", KEY)).toEqual({ problem: undefined });
+    expect(layout.hostnameOf("svc", KEY)).toEqual({ _tag: "NestedApp" });
     expect(layout.hostnameOf("svc", "svc/10.0.0.6:50051")).toBe("10.0.0.6:50051");
     expect(layout.hostnameOf("svc/echo", "svc/10.0.0.6:50051")).toEqual({
+      _tag: "Misfit",
       problem: expect.stringMatching(/not under svc\/echo\//),
     });
-    expect(layout.hostnameOf("svc", "svc/")).toEqual({ problem: expect.stringMatching(/must not be empty/) });
+    expect(layout.hostnameOf("svc", "svc/")).toEqual({
+      _tag: "Misfit",
+      problem: expect.stringMatching(/must not be empty/),
+    });
   });
 
   it("encodes byte for byte as etcd's Go client: Op, Addr, Metadata; nil metadata as null", () => {

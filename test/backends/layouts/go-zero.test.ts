@@ -20,21 +20,27 @@ describe("go-zero layout", () => {
     expect(layout.hostnameOf("app/user.rpc", KEY)).toBe(LEASE);
     expect(layout.hostnameOf("app/user.rpc", "app/user.rpc/-5")).toBe("-5");
     expect(layout.hostnameOf("app/user.rpc", "app/user.rpc/host-1")).toEqual({
+      _tag: "Misfit",
       problem: expect.stringMatching(/"host-1" is not a decimal lease id/),
     });
     expect(layout.hostnameOf("app/user.rpc", "app/user.rpc/12345678901234567890")).toEqual({
+      _tag: "Misfit",
       problem: expect.stringMatching(/not a decimal lease id/),
     });
     expect(layout.hostnameOf("app/user.rpc", "app/user.rpc2/1")).toEqual({
+      _tag: "Misfit",
       problem: expect.stringMatching(/not under app\/user.rpc\//),
     });
   });
 
   it("holds an appid with '/', and keeps nested keys apart: app never sees app/user.rpc", () => {
     expect(layout.appIdProblem("app/user.rpc")).toBeUndefined();
-    expect(layout.hostnameOf("app", KEY)).toEqual({ problem: undefined });
+    expect(layout.hostnameOf("app", KEY)).toEqual({ _tag: "NestedApp" });
     expect(layout.hostnameOf("app", "app/42")).toBe("42");
-    expect(layout.hostnameOf("app/user.rpc", "app/42")).toEqual({ problem: expect.any(String) });
+    expect(layout.hostnameOf("app/user.rpc", "app/42")).toEqual({
+      _tag: "Misfit",
+      problem: expect.any(String),
+    });
   });
 
   it("encodes a bare host:port, byte for byte as go-zero's publisher: the first grpc:// address", () => {

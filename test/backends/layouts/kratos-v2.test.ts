@@ -24,9 +24,11 @@ describe("kratos-v2 layout", () => {
   it("reads the id from the key, and reports a key that does not fit", () => {
     expect(layout.hostnameOf("helloworld", KEY)).toBe("6c5d0a4e-1b2f-4c3d-9e8f-0a1b2c3d4e5f");
     expect(layout.hostnameOf("helloworld", "/microservices/helloworld/too/deep")).toEqual({
+      _tag: "Misfit",
       problem: expect.stringMatching(/id must not contain "\/"/),
     });
     expect(layout.hostnameOf("helloworld", "/microservices/helloworld2/x")).toEqual({
+      _tag: "Misfit",
       problem: expect.stringMatching(/not under \/microservices\/helloworld\//),
     });
   });

@@ -12,7 +12,10 @@ export const make = (input: InstanceInput): Instance => {
 /** Decodes `raw` as the value at `key`, naming the hostname the layout reads from the key. */
 export const decodeAt = (layout: KeyLayout, appId: string, key: string, raw: string) => {
   const hostname = layout.hostnameOf(appId, key);
-  if (typeof hostname !== "string") throw new Error(`key ${key} does not fit: ${String(hostname.problem)}`);
+  if (typeof hostname !== "string")
+    throw new Error(
+      `key ${key} does not fit: ${hostname._tag === "Misfit" ? hostname.problem : "a nested app's key"}`,
+    );
   return layout.decode({ key, appId, hostname }, raw);
 };
 
