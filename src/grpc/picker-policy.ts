@@ -13,7 +13,7 @@ import {
   type Picker,
   type PickRequest,
 } from "../balancers/index.js";
-import { NamingError, type Instance, type InstancesInfo } from "../model/index.js";
+import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
 import { UnstartedCalls } from "./unstarted-calls.js";
@@ -90,24 +90,36 @@ export const registerPolicy = <C>(
   const { experimental: x, connectivityState: State, status: Status } = grpc;
 
   class Config implements experimental.TypedLoadBalancingConfig {
-    constructor(readonly config: C) {}
+    constructor(
+      readonly config: C,
+      /** Why the config cannot be used: the channel then fails its calls, saying so. */
+      readonly problem?: NamingError,
+      private readonly json?: unknown,
+    ) {}
     getLoadBalancerName(): string {
       return spec.name;
     }
     toJsonObject(): object {
-      return { [spec.name]: spec.toJson(this.config) };
+      return { [spec.name]: this.problem === undefined ? spec.toJson(this.config) : this.json };
     }
     static createFromJson(json: unknown): Config {
       try {
-        return new Config(spec.parse(json));
+        const config = spec.parse(json);
+        // Making the balancer checks its options (it subscribes to nothing yet): a value the
+        // parser let through must not throw later, inside grpc-js.
+        spec.balancer(config);
+        return new Config(config);
       } catch (cause) {
-        // grpc-js then falls back to the next config in the list, or to pick_first, and says so
-        // only in a debug trace: tell errors$ why.
+        // Not thrown to grpc-js: it would fall back to the next config, or to pick_first, and
+        // say so only in a debug trace. The channel fails its calls naming the problem instead,
+        // as gRPC does for an invalid service config, and errors$ is told.
         const message = cause instanceof Error ? cause.message : String(cause);
-        report(
-          new NamingError("Decode", `cannot decode load-balancing config ${message}`, { key: spec.name }),
-        );
-        throw cause;
+        const problem = new NamingError("Decode", `cannot decode load-balancing config ${message}`, {
+          key: spec.name,
+          cause,
+        });
+        report(problem);
+        return new Config(undefined as C, problem, json);
       }
     }
   }
@@ -171,6 +183,8 @@ export const registerPolicy = <C>(
     private picker: Picker = emptyPicker;
     private resolved: ResolvedInstances | undefined;
     private paused = false;
+    private feeding = false;
+    private republishing = false;
     private readonly childHelper: experimental.ChannelControlHelper;
 
     constructor(private readonly helper: experimental.ChannelControlHelper) {
@@ -192,7 +206,18 @@ export const registerPolicy = <C>(
       resolutionNote: string,
     ): boolean {
       if (!(lbConfig instanceof Config)) return false;
-      this.useConfig(lbConfig);
+      const problem = lbConfig.problem ?? this.useConfig(lbConfig);
+      if (problem !== undefined) {
+        this.config = undefined;
+        for (const child of this.children.values()) child.leaf.destroy();
+        this.children.clear();
+        this.report(
+          State.TRANSIENT_FAILURE,
+          new x.UnavailablePicker({ code: Status.UNAVAILABLE, details: problem.message }),
+          problem.message,
+        );
+        return true;
+      }
       if (!endpoints.ok) {
         // An error keeps the endpoints we have (as grpc-js's policies do); with none, it fails calls.
         if (this.children.size === 0) {
@@ -256,27 +281,65 @@ export const registerPolicy = <C>(
       return spec.name;
     }
 
-    /** A changed config starts a new balancer (its options changed); the same config keeps it. */
-    private useConfig(config: Config): void {
+    /**
+     * A changed config starts a new balancer (its options changed); the same config keeps it.
+     * Returns the problem when the balancer cannot be made.
+     */
+    private useConfig(config: Config): NamingError | undefined {
       const json = JSON.stringify(config.toJsonObject());
       this.config = config;
-      if (this.sets !== undefined && json === this.configJson) return;
+      if (this.sets !== undefined && json === this.configJson) return undefined;
+      let operator: OperatorFunction<InstancesInfo, Picker>;
+      try {
+        operator = spec.balancer(config.config);
+      } catch (cause) {
+        const problem = isNamingError(cause)
+          ? cause
+          : new NamingError("Decode", `cannot use load-balancing config ${json}: ${String(cause)}`, {
+              key: spec.name,
+              cause,
+            });
+        report(problem);
+        return problem;
+      }
       this.configJson = json;
       this.subscription?.unsubscribe();
       const sets = new Subject<InstancesInfo>();
       this.sets = sets;
       this.picker = emptyPicker;
-      // The balancers emit synchronously on each set: `feed` has its picker when it returns.
-      this.subscription = sets
-        .pipe(spec.balancer(config.config))
-        .subscribe((picker) => (this.picker = picker));
+      // The balancers emit synchronously on each set: `feed` has its picker when it returns. A
+      // picker emitted at another time (an ejection starts or ends, a slow start steps) replaces
+      // the channel's.
+      this.subscription = sets.pipe(operator).subscribe((picker) => {
+        this.picker = picker;
+        if (!this.feeding) this.republish();
+      });
+      return undefined;
     }
 
     private feed(instances: Instance[]): void {
-      this.sets?.next({
-        appId: this.resolved?.appId ?? "",
-        instances: Object.freeze(instances.sort(byHostname)),
-        revision: this.resolved?.revision ?? "",
+      this.feeding = true;
+      try {
+        this.sets?.next({
+          appId: this.resolved?.appId ?? "",
+          instances: Object.freeze(instances.sort(byHostname)),
+          revision: this.resolved?.revision ?? "",
+        });
+      } finally {
+        this.feeding = false;
+      }
+    }
+
+    /**
+     * A new picker of the balancer's own making, told to grpc-js on the next turn: it comes from
+     * within a call's end (`done`) or a timer, not from grpc-js asking.
+     */
+    private republish(): void {
+      if (this.republishing) return;
+      this.republishing = true;
+      queueMicrotask(() => {
+        this.republishing = false;
+        if (this.state === State.READY && this.config !== undefined) this.update();
       });
     }
 
