@@ -143,9 +143,11 @@ export const balancer =
             if (elapsed >= slowStartMs) slot.rampFrom = -Infinity;
             else {
               factor = Math.max(MIN_RAMP, elapsed / slowStartMs);
-              // The next step of its ramp, on the grid of its own start.
+              // The next step of its ramp, on the grid of its own start (and later than now,
+              // whatever the rounding).
               const step = slowStartMs / RAMP_STEPS;
-              next = Math.min(next, slot.rampFrom + (Math.floor(elapsed / step) + 1) * step);
+              const at = slot.rampFrom + (Math.floor(elapsed / step) + 1) * step;
+              next = Math.min(next, at > now ? at : now + step);
             }
           }
           if (factor < 1 && ramp === undefined) ramp = entries.map(() => 1);
@@ -154,6 +156,23 @@ export const balancer =
         }
         wakeAt(next);
         subscriber.next(entries.length === 0 ? emptyPicker : spec.picker(entries, ramp));
+      };
+
+      /**
+       * A set that shrank may hold more ejected instances than its cap allows (all of them, even):
+       * those whose ejection ends first return now.
+       */
+      const releaseOverCap = (now: number): void => {
+        let over = ejected - maxEjected(ejection!, order.length);
+        while (over-- > 0) {
+          let first: Slot<E> | undefined;
+          for (const slot of order) {
+            if (slot.ejectedUntil > now && (first === undefined || slot.ejectedUntil < first.ejectedUntil))
+              first = slot;
+          }
+          if (first === undefined) return;
+          first.ejectedUntil = now;
+        }
       };
 
       const reporter = (slot: Slot<E>, hostname: string): Report => {
@@ -201,6 +220,7 @@ export const balancer =
           }
           slots = next;
           order = list;
+          if (ejection !== undefined) releaseOverCap(now);
           emit();
         },
         error: (error: unknown) => subscriber.error(error),

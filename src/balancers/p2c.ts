@@ -16,7 +16,8 @@ import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.j
 /** Options of {@link p2c}. */
 export interface P2cOptions extends BalancerOptions {
   /**
-   * The clock in milliseconds, default `performance.now`; a scheduler's `now` makes it virtual.
+   * The clock in milliseconds, default the `scheduler`'s when one is given, else `performance.now`;
+   * a scheduler's `now` makes it virtual.
    * A reading that is not finite, or earlier than the last, counts as the last good one.
    */
   readonly now?: () => number;
@@ -213,7 +214,13 @@ export const p2c = (options?: P2cOptions): OperatorFunction<InstancesInfo, Picke
   const now = functionOption<(() => number) | undefined>("p2c now", o["now"], undefined);
   const rnd = functionOption<(() => number) | undefined>("p2c random", o["random"], undefined);
   const config: P2cConfig = {
-    now: now === undefined ? () => performance.now() : guardedClock(now),
+    // Given a scheduler and no clock, its clock: one time for ejection, slow start and latencies.
+    now:
+      now !== undefined
+        ? guardedClock(now)
+        : o["scheduler"] !== undefined
+          ? guardedClock(() => rules.scheduler.now())
+          : () => performance.now(),
     random: rnd === undefined ? Math.random : guardedRandom(rnd),
     decayMs: numberOption("p2c decayMs", o["decayMs"], 600, { min: 0, minExclusive: true, max: MAX_MS }),
     forcePickMs: numberOption("p2c forcePickMs", o["forcePickMs"], 3000, { min: 0, max: MAX_MS }),
