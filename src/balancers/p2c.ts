@@ -34,11 +34,21 @@ const MAX_MS = 86_400_000;
 
 const NS_PER_MS = 1e6;
 
+/** Past this many samples the latency estimate is a pure time-based EWMA. */
+const MAX_SAMPLES = 1 << 20;
+
+/** The least latency a failed request is learned as, in ms. */
+const FAILURE_LATENCY_MS = 1_000;
+
 /** What p2c learns about one hostname; survives list updates in which the hostname stays. */
 class P2cNode {
   /** EWMA of latency, ms. */
   lag = 0;
   measured = false;
+  /** Its first answer came (and was not learned as latency: see done). */
+  warm = false;
+  /** Latencies learned, counted up to MAX_SAMPLES. */
+  samples = 0;
   /** EWMA of success, 1 = no errors. */
   success = 1;
   inflight = 0;
@@ -114,20 +124,31 @@ class P2cPick implements Picked, O.Some<Picked> {
     const now = latency !== undefined && latency >= 0 ? this.start + latency : this.config.now();
     const measured = latency ?? now - this.start;
     const failed = result?.error !== undefined;
-    // A failure never makes an instance look faster: one that fails at once must not win on latency.
-    const rtt = measured > 0 ? (failed && node.measured && node.lag > measured ? node.lag : measured) : 0;
+    // A failure is learned as a call of at least FAILURE_LATENCY_MS: an instance that refuses at
+    // once must not win on latency, and fast failures must weigh more than slow answers (the
+    // success EWMA alone, decaying by time, moves little in a burst of calls).
+    const rtt = failed ? Math.max(measured, FAILURE_LATENCY_MS) : measured > 0 ? measured : 0;
     const td = now - node.stamp;
     node.stamp = now;
     // Time-based decay (as Kratos): an instance heard from rarely forgets faster, so one good answer
     // after a long silence is enough to bring a recovered instance back.
     const w = td > 0 ? Math.exp(-td / this.config.decayMs) : 1;
-    if (node.measured) {
-      node.lag = node.lag * w + rtt * (1 - w);
-    } else {
-      node.lag = rtt;
-      node.measured = true;
-    }
     node.success = node.success * w + (failed ? 0 : 1 - w);
+    if (!failed && !node.measured && !node.warm) {
+      // The first answer of an instance new to this balancer pays for a fresh connection's
+      // warm-up; learned as its latency, it would starve an instance that is as fast as the rest.
+      node.warm = true;
+      return;
+    }
+    // Over its first samples the estimate is their plain mean (a sample weighs at least 1/n):
+    // with the time-based weight alone, the first answers (a fresh connection is slow for a few)
+    // would set the estimate for a whole time constant when calls come faster than it, and starve
+    // an instance that is as fast as the others.
+    const n = node.samples;
+    const wl = n < w * (n + 1) ? n / (n + 1) : w;
+    node.lag = node.lag * wl + rtt * (1 - wl);
+    if (n < MAX_SAMPLES) node.samples = n + 1;
+    node.measured = true;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type Picked as BalancerPick,
   type Picker,
   type PickRequest,
+  type PickResult,
 } from "../balancers/index.js";
 import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
@@ -124,6 +125,26 @@ export const registerPolicy = <C>(
     }
   }
 
+  const failures = new Set([
+    Status.UNAVAILABLE,
+    Status.INTERNAL,
+    Status.RESOURCE_EXHAUSTED,
+    Status.DATA_LOSS,
+  ]);
+  /**
+   * What a call's status tells the balancer about the endpoint (as Kratos' warden counts only
+   * server errors): UNAVAILABLE (the connection failed or the server refused), INTERNAL,
+   * RESOURCE_EXHAUSTED and DATA_LOSS are failures; DEADLINE_EXCEEDED is a slow call, learned as
+   * its latency, so that it counts less than a failure; a call the client cancelled teaches
+   * nothing; every other code is the application's answer, and the endpoint served it.
+   */
+  const outcomeOf = (code: number, details: string): PickResult | undefined =>
+    failures.has(code)
+      ? { error: { code, details } }
+      : code === Status.CANCELLED
+        ? { notSent: true }
+        : undefined;
+
   /** The channel's picker while READY: a snapshot, as grpc-js pickers are. */
   class ReadyPicker implements experimental.Picker {
     constructor(
@@ -154,8 +175,7 @@ export const registerPolicy = <C>(
       const { onCallStarted, onCallEnded } = result;
       const ended: typeof onCallEnded = (code, details, metadata) => {
         onCallEnded?.(code, details, metadata);
-        // Kratos' rule: UNKNOWN is how an application error surfaces, not the server's health.
-        picked.done(code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } });
+        picked.done(outcomeOf(code, details));
       };
       if (spec.learns !== true) return { ...result, onCallEnded: ended };
       let id = 0; // set below: the result must exist before it is watched

@@ -76,7 +76,12 @@ describe.each(balancers)("%s: slow start (property, virtual time)", (_, make) =>
   it("ramps an instance up again when it returns from ejection", () => {
     const v = manualScheduler();
     const d = drive(
-      make({ scheduler: v.scheduler, slowStartMs: 10_000, ejection: { baseEjectionMs: 1_000 } }),
+      // One failure ejects: p2c itself shuns an instance after its first failure.
+      make({
+        scheduler: v.scheduler,
+        slowStartMs: 10_000,
+        ejection: { baseEjectionMs: 1_000, consecutiveFailures: 1 },
+      }),
     );
     d.push(info(hosts(4)));
     const ejections = d.pickers.length;
