@@ -179,9 +179,13 @@ export const balancer =
         const outcomes = slot.outcomes;
         if (outcomes === undefined || ejection === undefined) return ignore;
         return (result) => {
-          if (result?.notSent === true || slot.ejectedUntil !== -Infinity) return;
+          if (result === undefined || result.error === undefined) {
+            if (result?.notSent !== true) outcomes.succeeded();
+            return;
+          }
+          if (result.notSent === true || slot.ejectedUntil !== -Infinity) return;
           const now = scheduler.now();
-          if (!outcomes.record(result, now)) return;
+          if (!outcomes.failed(now)) return;
           // A report from a pick of an instance that has left since counts for nothing.
           if (slots.get(hostname) !== slot || ejected >= maxEjected(ejection, order.length)) return;
           slot.ejectedUntil = now + outcomes.eject(now);

@@ -1,6 +1,5 @@
 import { invalidOption } from "../model/index.js";
 import { numberOption, optionsObject } from "./balancer-options.js";
-import type { PickResult } from "./picker.js";
 
 /**
  * Passive ejection (outlier detection from the requests themselves, as Envoy's and gRPC's
@@ -141,11 +140,20 @@ export class Outcomes {
 
   constructor(private readonly rules: EjectionRules) {}
 
-  /** Counts one request that ended at `now`; true when the rules say eject. */
-  record(result: PickResult | undefined, now: number): boolean {
-    const failed = result?.error !== undefined;
+  /** Counts a request that succeeded. No clock read: this is every request's path. */
+  succeeded(): void {
+    this.consecutive = 0;
+    this.requests++;
+  }
+
+  /**
+   * Counts a request that failed at `now`; true when the rules say eject. The rules are checked
+   * here only, and a window is rolled here only: a window that ended begins again with this
+   * failure, so that a success costs no clock read.
+   */
+  failed(now: number): boolean {
     const rules = this.rules;
-    this.consecutive = failed ? this.consecutive + 1 : 0;
+    this.consecutive++;
     const rate = rules.failureRate;
     if (rate !== undefined) {
       if (now - this.windowStart >= rate.windowMs) {
@@ -154,7 +162,7 @@ export class Outcomes {
         this.failures = 0;
       }
       this.requests++;
-      if (failed) this.failures++;
+      this.failures++;
       if (this.requests >= rate.minRequests && this.failures >= rate.threshold * this.requests) return true;
     }
     return rules.consecutiveFailures > 0 && this.consecutive >= rules.consecutiveFailures;
