@@ -135,6 +135,7 @@ export const balancer =
             slot.ejectedUntil = -Infinity;
             ejected--;
             slot.outcomes?.returned(now);
+            ejection?.onEvent?.({ type: "returned", instance: slot.entry.instance });
             if (slowStartMs > 0) slot.rampFrom = now;
           }
           let factor = 1;
@@ -188,8 +189,10 @@ export const balancer =
           if (!outcomes.failed(now)) return;
           // A report from a pick of an instance that has left since counts for nothing.
           if (slots.get(hostname) !== slot || ejected >= maxEjected(ejection, order.length)) return;
-          slot.ejectedUntil = now + outcomes.eject(now);
+          const forMs = outcomes.eject(now);
+          slot.ejectedUntil = now + forMs;
           ejected++;
+          ejection.onEvent?.({ type: "ejected", instance: slot.entry.instance, forMs });
           emit();
         };
       };

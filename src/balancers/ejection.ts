@@ -1,5 +1,10 @@
-import { invalidOption } from "../model/index.js";
-import { numberOption, optionsObject } from "./balancer-options.js";
+import { invalidOption, type Instance } from "../model/index.js";
+import { functionOption, numberOption, optionsObject } from "./balancer-options.js";
+
+/** An instance left out by passive ejection, or back from it. */
+export type EjectionEvent =
+  | { readonly type: "ejected"; readonly instance: Instance; readonly forMs: number }
+  | { readonly type: "returned"; readonly instance: Instance };
 
 /**
  * Passive ejection (outlier detection from the requests themselves, as Envoy's and gRPC's
@@ -24,6 +29,8 @@ export interface EjectionOptions {
    * may always be ejected, but never the last one left.
    */
   readonly maxEjectedPercent?: number;
+  /** Told of every ejection and return (for logs, metrics and consoles). */
+  readonly onEvent?: (event: EjectionEvent) => void;
 }
 
 /** The failure-rate rule of {@link EjectionOptions}. */
@@ -43,6 +50,7 @@ export interface EjectionRules {
   readonly baseEjectionMs: number;
   readonly maxEjectionMs: number;
   readonly maxEjectedPercent: number;
+  readonly onEvent?: ((event: EjectionEvent) => void) | undefined;
 }
 
 export const DEFAULT_EJECTION: EjectionRules = Object.freeze({
@@ -59,6 +67,7 @@ const EJECTION_KEYS = [
   "baseEjectionMs",
   "maxEjectionMs",
   "maxEjectedPercent",
+  "onEvent",
 ] as const;
 const RATE_KEYS = ["threshold", "minRequests", "windowMs"] as const;
 
@@ -120,6 +129,11 @@ export const ejectionRules = (owner: string, value: unknown): EjectionRules | un
       o["maxEjectedPercent"],
       d.maxEjectedPercent,
       { min: 0, max: 100 },
+    ),
+    onEvent: functionOption<((event: EjectionEvent) => void) | undefined>(
+      `${name}.onEvent`,
+      o["onEvent"],
+      undefined,
     ),
   };
 };

@@ -209,6 +209,30 @@ describe("ejection rules (property, virtual time)", () => {
     expect(reach(d.picker).has("h1")).toBe(false);
   });
 
+  it("tells onEvent of each ejection and return", () => {
+    const v = manualScheduler();
+    const events: string[] = [];
+    const d = drive(
+      roundRobin({
+        scheduler: v.scheduler,
+        ejection: {
+          ...rules,
+          onEvent: (e) =>
+            events.push(
+              `${v.scheduler.now()} ${e.type} ${e.instance.hostname}${e.type === "ejected" ? ` ${e.forMs}` : ""}`,
+            ),
+        },
+      }),
+    );
+    d.push(info(hosts(3)));
+    while (reach(d.picker).has("h1")) {
+      const p = mustPick(d.picker);
+      p.done(p.instance.hostname === "h1" ? fail : undefined);
+    }
+    v.advance(1_000);
+    expect(events).toEqual(["0 ejected h1 1000", "1000 returned h1"]);
+  });
+
   it("never ejects the only instance", () => {
     const v = manualScheduler();
     const d = drive(p2c({ scheduler: v.scheduler }));
