@@ -82,7 +82,7 @@ export const story = (durationMs: number, ttlSeconds: number): StoryStep[] => {
       run: (demo) => demo.services.get("host-d")?.reconnect((how) => demo.log("story", `host-d ${how}`)),
     },
     {
-      at: at(0.55),
+      at: at(0.52),
       run: (demo) => {
         demo.log(
           "story",
@@ -93,13 +93,13 @@ export const story = (durationMs: number, ttlSeconds: number): StoryStep[] => {
             "story",
             type === "ejected"
               ? `${host} ejected for ${forMs / 1000} s: no traffic while it is out`
-              : `${host} is back from ejection: it ramps up over 2 s (slow start)`,
+              : `${host} is back from ejection: it ramps up over 1 s (slow start)`,
           );
         demo.traffic.broken.add("host-a");
       },
     },
     {
-      at: at(0.62),
+      at: at(0.56),
       run: (demo) => {
         demo.log("story", "host-a is repaired: it gets traffic again when its ejection ends");
         demo.traffic.broken.delete("host-a");

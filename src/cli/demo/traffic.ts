@@ -37,13 +37,13 @@ export class Traffic {
   readonly ejected = new Set<string>();
 
   /**
-   * The options of the client's p2c: passive ejection short enough to be seen within the demo
-   * (3 s, then 6 s, ...), and a slow start for instances that join or return.
+   * The options of the client's p2c: passive ejection short enough to end within the shortest
+   * demo (1 s, then 2 s, ...), and a slow start for instances that join or return.
    */
   readonly p2cOptions: P2cOptions = {
-    slowStartMs: 2_000,
+    slowStartMs: 1_000,
     ejection: {
-      baseEjectionMs: 3_000,
+      baseEjectionMs: 1_000,
       onEvent: (e) => {
         if (e.type === "ejected") this.ejected.add(e.instance.hostname);
         else this.ejected.delete(e.instance.hostname);
