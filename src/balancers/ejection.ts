@@ -1,10 +1,26 @@
 import { invalidOption, type Instance } from "../model/index.js";
 import { functionOption, numberOption, optionsObject } from "./balancer-options.js";
 
+/** An instance left out by passive ejection. */
+export interface EjectedEvent {
+  /** What happened. */
+  readonly type: "ejected";
+  /** The instance left out. */
+  readonly instance: Instance;
+  /** For how long. */
+  readonly forMs: number;
+}
+
+/** An instance back from passive ejection. */
+export interface ReturnedEvent {
+  /** What happened. */
+  readonly type: "returned";
+  /** The instance back in the set. */
+  readonly instance: Instance;
+}
+
 /** An instance left out by passive ejection, or back from it. */
-export type EjectionEvent =
-  | { readonly type: "ejected"; readonly instance: Instance; readonly forMs: number }
-  | { readonly type: "returned"; readonly instance: Instance };
+export type EjectionEvent = EjectedEvent | ReturnedEvent;
 
 /**
  * Passive ejection (outlier detection from the requests themselves, as Envoy's and gRPC's

@@ -13,5 +13,11 @@ export type { WeightedRoundRobinOptions } from "./weighted-round-robin.js";
 export { p2c } from "./p2c.js";
 export type { P2cOptions } from "./p2c.js";
 export { ringHash, MAX_RING_REPLICAS } from "./ring-hash.js";
-export type { EjectionEvent, EjectionOptions, FailureRateOptions } from "./ejection.js";
+export type {
+  EjectedEvent,
+  EjectionEvent,
+  EjectionOptions,
+  FailureRateOptions,
+  ReturnedEvent,
+} from "./ejection.js";
 export type { RingHashOptions } from "./ring-hash.js";
