@@ -17,6 +17,7 @@ import {
 import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
+import { healthCheckedSubchannel } from "./health-watch.js";
 import { UnstartedCalls } from "./unstarted-calls.js";
 
 /** What makes one of our load-balancing policies: its name, its config, and a balancer. */
@@ -96,20 +97,36 @@ export const registerPolicy = <C>(
       /** Why the config cannot be used: the channel then fails its calls, saying so. */
       readonly problem?: NamingError,
       private readonly json?: unknown,
+      /** The health service of `{"healthCheck": {"serviceName": ...}}` in the policy's config. */
+      readonly healthService?: string,
     ) {}
     getLoadBalancerName(): string {
       return spec.name;
     }
     toJsonObject(): object {
-      return { [spec.name]: this.problem === undefined ? spec.toJson(this.config) : this.json };
+      if (this.problem !== undefined) return { [spec.name]: this.json };
+      const own = spec.toJson(this.config);
+      return {
+        [spec.name]:
+          this.healthService === undefined
+            ? own
+            : { ...own, healthCheck: { serviceName: this.healthService } },
+      };
     }
     static createFromJson(json: unknown): Config {
       try {
-        const config = spec.parse(json);
+        // `healthCheck` is every policy's: the way a resolver-supplied config can ask for health
+        // checks, since grpc-js drops a top-level healthCheckConfig.
+        const { healthCheck, ...rest } =
+          typeof json === "object" && json !== null && !Array.isArray(json)
+            ? (json as Record<string, unknown>)
+            : { healthCheck: undefined };
+        const healthService = healthServiceOf(healthCheck, `${spec.name} healthCheck`);
+        const config = spec.parse(json === undefined || json === null ? json : rest);
         // Making the balancer checks its options (it subscribes to nothing yet): a value the
         // parser let through must not throw later, inside grpc-js.
         spec.balancer(config);
-        return new Config(config);
+        return new Config(config, undefined, undefined, healthService);
       } catch (cause) {
         // Not thrown to grpc-js: it would fall back to the next config, or to pick_first, and
         // say so only in a debug trace. The channel fails its calls naming the problem instead,
@@ -144,6 +161,31 @@ export const registerPolicy = <C>(
       : code === Status.CANCELLED
         ? { notSent: true }
         : undefined;
+
+  /** The service name of a `{ serviceName }` object (gRFC A17), or undefined when absent. */
+  const healthServiceOf = (value: unknown, name: string): string | undefined => {
+    if (value === undefined || value === null) return undefined;
+    const serviceName = (value as { serviceName?: unknown }).serviceName;
+    if (typeof value !== "object" || typeof serviceName !== "string") {
+      throw new Error(`${name} must be {"serviceName": "<service>"}, got ${JSON.stringify(value)}`);
+    }
+    return serviceName;
+  };
+
+  /**
+   * The health service of the channel's own `grpc.service_config` option. grpc-js drops
+   * `healthCheckConfig` from the config it parses, but hands the policies the channel options.
+   */
+  const channelHealthService = (options: ChannelOptions): string | undefined => {
+    const raw: unknown = options["grpc.service_config"];
+    if (typeof raw !== "string") return undefined;
+    try {
+      const parsed = JSON.parse(raw) as { healthCheckConfig?: unknown };
+      return healthServiceOf(parsed.healthCheckConfig, "healthCheckConfig");
+    } catch {
+      return undefined;
+    }
+  };
 
   /** The channel's picker while READY: a snapshot, as grpc-js pickers are. */
   class ReadyPicker implements experimental.Picker {
@@ -204,11 +246,19 @@ export const registerPolicy = <C>(
     private resolved: ResolvedInstances | undefined;
     private paused = false;
     private feeding = false;
+    /** The health service of gRFC A17 for subchannels made from now on, if any. */
+    private healthService: string | undefined;
     private republishing = false;
     private readonly childHelper: experimental.ChannelControlHelper;
 
     constructor(private readonly helper: experimental.ChannelControlHelper) {
       this.childHelper = x.createChildChannelControlHelper(helper, {
+        createSubchannel: (address, options) => {
+          const subchannel = helper.createSubchannel(address, options);
+          if (this.healthService === undefined) return subchannel;
+          // The watch ends by itself when the subchannel leaves READY (a destroyed leaf lets it go idle).
+          return healthCheckedSubchannel(grpc, subchannel, this.healthService);
+        },
         updateState: (state, _picker, errorMessage) => {
           // As round_robin: a connection that drops asks the resolver again (ours is a live watch
           // and ignores it, but another resolver may need it).
@@ -249,6 +299,7 @@ export const registerPolicy = <C>(
         }
         return true;
       }
+      this.healthService = lbConfig.healthService ?? channelHealthService(options);
       const resolved = options[INSTANCES_ATTRIBUTE] as ResolvedInstances | undefined;
       this.resolved = resolved;
       const next = new Map<string, Child>();
