@@ -32,9 +32,9 @@ export interface GrpcResolverRegistration {
    * What the gRPC face could not use, as NamingErrors: an instance skipped because it has no
    * `grpc://` address (tag `InvalidInstance`, field `addrs`, told once per instance version and
    * channel), a target that cannot be read (tag `Decode`, once per channel), a policy config
-   * that cannot be read (tag `Decode`: grpc-js then uses the next config or pick_first), a bad
-   * `metadata.weight` under `rxnaming_wrr`. Calls are not failed for these; a channel whose
-   * target is bad fails its calls with `UNAVAILABLE` and the same message.
+   * that cannot be used (tag `Decode`), a bad `metadata.weight` under `rxnaming_wrr`. A channel
+   * whose target or policy config is bad fails its calls with `UNAVAILABLE` and the same
+   * message; the others fail no call.
    */
   readonly errors$: Observable<NamingError>;
 }
@@ -85,7 +85,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
  * and work again on the same channel when one registers.
  *
  * Policies, chosen by service config: `rxnaming_p2c`, `rxnaming_ring_hash` (`{"hashHeader":
- * "x-user-id"}`), `rxnaming_wrr`. Rejects with a NamingError when `@grpc/grpc-js` is missing or of
+ * "x-user-id"}`), `rxnaming_wrr`; each takes passive ejection, slow start and gRFC A17 health
+ * checks (docs/grpc-policies.md). Rejects with a NamingError when `@grpc/grpc-js` is missing or of
  * another version, or the scheme is not a URI scheme.
  *
  * @example
