@@ -12,5 +12,12 @@ export { weightedRoundRobin } from "./weighted-round-robin.js";
 export type { WeightedRoundRobinOptions } from "./weighted-round-robin.js";
 export { p2c } from "./p2c.js";
 export type { P2cOptions } from "./p2c.js";
-export { ringHash } from "./ring-hash.js";
+export { ringHash, MAX_RING_REPLICAS } from "./ring-hash.js";
+export type {
+  EjectedEvent,
+  EjectionEvent,
+  EjectionOptions,
+  FailureRateOptions,
+  ReturnedEvent,
+} from "./ejection.js";
 export type { RingHashOptions } from "./ring-hash.js";

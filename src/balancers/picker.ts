@@ -1,5 +1,7 @@
 import * as O from "fp-ts/lib/Option.js";
+import type { SchedulerLike } from "rxjs";
 import type { Instance } from "../model/index.js";
+import type { EjectionOptions } from "./ejection.js";
 
 /** What a caller may tell a picker about one request. */
 export interface PickRequest {
@@ -51,27 +53,43 @@ export interface Picker {
   pick(request?: PickRequest): O.Option<Picked>;
 }
 
-/** Options every balancer takes. */
+/** Options every balancer takes (see docs/traffic-safety.md for the last three). */
 export interface BalancerOptions {
   /**
    * The scheme of the address a pick carries, default `"grpc"`: the first addr of that scheme, or
    * the instance's first addr when it has none of that scheme ("" when it has no addr at all).
    */
   readonly addrScheme?: string;
+  /**
+   * Passive ejection: an instance whose requests fail (reported through `done({ error })`) is left
+   * out for a while. On by default with the defaults of {@link EjectionOptions}; `false` turns it off.
+   */
+  readonly ejection?: EjectionOptions | boolean;
+  /**
+   * Slow start: an instance that joins a running set, or returns from ejection, takes a share of
+   * the traffic that grows from 10% to all of it over this many ms. Default 0 (off). Round robin,
+   * weighted round robin and p2c apply it; random and ring hash ignore it.
+   */
+  readonly slowStartMs?: number;
+  /** The clock and timers of ejection and slow start, default `asyncScheduler` (a TestScheduler makes them virtual). */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** The picker of an empty set: nothing to pick. */
 export const emptyPicker: Picker = Object.freeze({ pick: () => O.none });
 
 /**
- * A pick whose `done` does nothing, made once per instance version and reused by every pick.
- * Why: round robin, random, WRR and ring hash learn nothing from results, so their hot path can
- * return a preallocated `Option<Picked>` and allocate nothing.
+ * A pick made once per instance version and reused by every pick, whose `done` only reports to
+ * passive ejection. Why: round robin, random, WRR and ring hash learn nothing else from results,
+ * so their hot path can return a preallocated `Option<Picked>` and allocate nothing.
  */
 export class StaticPick implements Picked {
   constructor(
     readonly instance: Instance,
     readonly addr: string,
+    private readonly report: (result?: PickResult) => void,
   ) {}
-  done(): void {}
+  done(result?: PickResult): void {
+    this.report(result);
+  }
 }

@@ -2,12 +2,17 @@ import type * as O from "fp-ts/lib/Option.js";
 import type { OperatorFunction } from "rxjs";
 import type { InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
+import { functionOption, guardedRandom, optionsObject } from "./balancer-options.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { staticEntry, type StaticEntry } from "./static-entry.js";
+import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.js";
 
 /** Options of {@link random}. */
 export interface RandomOptions extends BalancerOptions {
-  /** The source of randomness in [0, 1), default `Math.random` (a seeded one makes tests repeatable). */
+  /**
+   * The source of randomness in [0, 1), default `Math.random` (a seeded one makes tests
+   * repeatable). A value outside [0, 1) (NaN included) is taken as the nearest end of it.
+   */
   readonly random?: () => number;
 }
 
@@ -31,15 +36,21 @@ class RandomPicker implements Picker {
  * @example
  * resolver.instances$.pipe(random())
  */
-export const random = (options: RandomOptions = {}): OperatorFunction<InstancesInfo, Picker> => {
-  const scheme = options.addrScheme ?? "grpc";
-  const rnd = options.random ?? Math.random;
-  return balancer<StaticEntry>({
-    entry: (instance) => staticEntry(instance, scheme),
-    picker: (entries) =>
-      new RandomPicker(
-        entries.map((e) => e.some),
-        rnd,
-      ),
-  });
+export const random = (options?: RandomOptions): OperatorFunction<InstancesInfo, Picker> => {
+  const o = optionsObject("random", options, [...COMMON_KEYS, "random"]);
+  const scheme = addrSchemeOption("random", o);
+  const rules = trafficRules("random", o);
+  const given = functionOption<() => number>("random random", o["random"], Math.random);
+  const rnd = given === Math.random ? given : guardedRandom(given);
+  return balancer<StaticEntry>(
+    {
+      entry: (instance, _previous, report) => staticEntry(instance, scheme, report),
+      picker: (entries) =>
+        new RandomPicker(
+          entries.map((e) => e.some),
+          rnd,
+        ),
+    },
+    rules,
+  );
 };

@@ -2,11 +2,20 @@ import * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
 import { invalidOption, type Instance, type InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
+import { describeValue, numberOption, optionsObject } from "./balancer-options.js";
 import { hash32 } from "../shared/hash.js";
 import { Cursor } from "./cursor.js";
 import type { BalancerOptions, Picked, Picker, PickRequest } from "./picker.js";
 import { staticPick } from "./static-entry.js";
 import { buildRing, ringLookup, ringPoints, updateRing, type Ring } from "./ring.js";
+import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.js";
+
+/**
+ * The most points per instance {@link ringHash} takes. Why a bound: the ring is built in one go,
+ * 8 bytes and a sort step per point, and a mistyped count (1e8) would block the event loop for
+ * a minute and take gigabytes.
+ */
+export const MAX_RING_REPLICAS = 16_384;
 
 /** Options of {@link ringHash}. */
 export interface RingHashOptions extends BalancerOptions {
@@ -14,6 +23,7 @@ export interface RingHashOptions extends BalancerOptions {
    * Points per instance on the ring, default 1024. Fewer points spread keys less evenly: the
    * spread of an instance's share is about 1/sqrt(replicas), so 1024 keeps 10 instances within
    * ±20% of an even share (160, ketama's count, does not: ±33% was seen). Costs 8 bytes per point.
+   * An integer from 1 to {@link MAX_RING_REPLICAS}.
    */
   readonly replicas?: number;
 }
@@ -37,6 +47,9 @@ class RingHashPicker implements Picker {
   pick(request?: PickRequest): O.Option<Picked> {
     const key = request?.hashKey;
     const usable = request?.usable;
+    if (key !== undefined && typeof key !== "string") {
+      throw invalidOption("ringHash pick hashKey", `must be a string or absent, got ${describeValue(key)}`);
+    }
     // No key, no affinity to keep: spread such requests evenly rather than on one instance.
     if (key === undefined) {
       const n = this.picks.length;
@@ -112,6 +125,9 @@ const nextRing = (
  * its instance does (the gRPC policy passes the READY endpoints this way, so a connection that
  * drops and returns does not make every client rebuild its ring).
  *
+ * An ejected instance is left out of the ring while it is ejected: its keys go to the next
+ * instances round the ring, and come back when it does.
+ *
  * Why: caches and stateful sessions want one key on one instance. Lookups are a hash of the key
  * and a short binary search (no allocation); a list update touches the ring only when hostnames
  * come or go, merging the newcomers' points into it.
@@ -119,37 +135,43 @@ const nextRing = (
  * @example
  * const choice = picker.pick({ hashKey: userId });
  */
-export const ringHash = (options: RingHashOptions = {}): OperatorFunction<InstancesInfo, Picker> => {
-  const scheme = options.addrScheme ?? "grpc";
-  const replicas = options.replicas ?? 1024;
-  if (!Number.isSafeInteger(replicas) || replicas < 1) {
-    throw invalidOption("ringHash replicas", `must be a positive integer, got ${replicas}`);
-  }
+export const ringHash = (options?: RingHashOptions): OperatorFunction<InstancesInfo, Picker> => {
+  const o = optionsObject("ringHash", options, [...COMMON_KEYS, "replicas"]);
+  const scheme = addrSchemeOption("ringHash", o);
+  const rules = trafficRules("ringHash", o);
+  const replicas = numberOption("ringHash replicas", o["replicas"], 1024, {
+    min: 1,
+    max: MAX_RING_REPLICAS,
+    integer: true,
+  });
   return (source) =>
     defer(() => {
       const cursor = new Cursor();
       let lastPoints: readonly Uint32Array[] = [];
       let lastRing: Ring | undefined;
       return source.pipe(
-        balancer<RingEntry>({
-          entry: (instance, previous) => ({
-            instance,
-            some: staticPick(instance, scheme),
-            points: previous?.points ?? ringPoints(instance.hostname, replicas),
-          }),
-          picker: (entries) => {
-            const points = entries.map((e) => e.points);
-            const ring = nextRing(lastRing, lastPoints, points);
-            lastPoints = points;
-            lastRing = ring;
-            return new RingHashPicker(
-              entries.map((e) => e.some),
-              entries.map((e) => (e.some as O.Some<Picked>).value.addr),
-              ring,
-              cursor,
-            );
+        balancer<RingEntry>(
+          {
+            entry: (instance, previous, report) => ({
+              instance,
+              some: staticPick(instance, scheme, report),
+              points: previous?.points ?? ringPoints(instance.hostname, replicas),
+            }),
+            picker: (entries) => {
+              const points = entries.map((e) => e.points);
+              const ring = nextRing(lastRing, lastPoints, points);
+              lastPoints = points;
+              lastRing = ring;
+              return new RingHashPicker(
+                entries.map((e) => e.some),
+                entries.map((e) => (e.some as O.Some<Picked>).value.addr),
+                ring,
+                cursor,
+              );
+            },
           },
-        }),
+          rules,
+        ),
       );
     });
 };

@@ -2,9 +2,12 @@ import type * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
 import type { InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
+import { optionsObject } from "./balancer-options.js";
 import { Cursor } from "./cursor.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
+import { SmoothWeightsPicker } from "./smooth-weights.js";
 import { staticEntry, type StaticEntry } from "./static-entry.js";
+import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.js";
 
 class RoundRobinPicker implements Picker {
   constructor(
@@ -19,7 +22,8 @@ class RoundRobinPicker implements Picker {
 
 /**
  * Round robin: each instance in turn, in hostname order. Over any `n` consecutive picks of one
- * picker every instance is picked exactly once.
+ * picker every instance is picked exactly once. While an instance is in slow start, the picker is
+ * smooth weighted round robin with the ramp factors as weights.
  *
  * Why: the simplest fair balancer for equal instances, and the fastest (no allocation per pick).
  * Each subscription starts at a random position so that many clients do not all hit the first
@@ -28,21 +32,33 @@ class RoundRobinPicker implements Picker {
  * @example
  * resolver.instances$.pipe(roundRobin()).subscribe((picker) => (current = picker));
  */
-export const roundRobin = (options: BalancerOptions = {}): OperatorFunction<InstancesInfo, Picker> => {
-  const scheme = options.addrScheme ?? "grpc";
+export const roundRobin = (options?: BalancerOptions): OperatorFunction<InstancesInfo, Picker> => {
+  const o = optionsObject("roundRobin", options, COMMON_KEYS);
+  const scheme = addrSchemeOption("roundRobin", o);
+  const rules = trafficRules("roundRobin", o);
   // defer: every subscription has its own round.
   return (source) =>
     defer(() => {
       let cursor: Cursor | undefined;
       return source.pipe(
-        balancer<StaticEntry>({
-          entry: (instance) => staticEntry(instance, scheme),
-          picker: (entries) =>
-            new RoundRobinPicker(
-              entries.map((e) => e.some),
-              (cursor ??= new Cursor(Math.floor(Math.random() * entries.length))),
-            ),
-        }),
+        balancer<StaticEntry>(
+          {
+            entry: (instance, _previous, report) => staticEntry(instance, scheme, report),
+            picker: (entries, ramp) =>
+              ramp === undefined
+                ? new RoundRobinPicker(
+                    entries.map((e) => e.some),
+                    (cursor ??= new Cursor(Math.floor(Math.random() * entries.length))),
+                  )
+                : new SmoothWeightsPicker(
+                    entries.map((e) => e.some),
+                    Float64Array.from(ramp),
+                    entries.map(() => ({ current: 0 })),
+                    { last: undefined },
+                  ),
+          },
+          rules,
+        ),
       );
     });
 };

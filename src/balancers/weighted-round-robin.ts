@@ -1,15 +1,12 @@
-import * as O from "fp-ts/lib/Option.js";
+import type * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
-import {
-  invalidInstance,
-  invalidOption,
-  type Instance,
-  type InstancesInfo,
-  type NamingError,
-} from "../model/index.js";
+import { invalidInstance, type Instance, type InstancesInfo, type NamingError } from "../model/index.js";
 import { balancer } from "./balancer.js";
+import { functionOption, numberOption, optionsObject } from "./balancer-options.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
+import { SmoothWeightsPicker, type SmoothMemory, type SmoothState } from "./smooth-weights.js";
 import { staticPick } from "./static-entry.js";
+import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.js";
 
 /** Options of {@link weightedRoundRobin}. */
 export interface WeightedRoundRobinOptions extends BalancerOptions {
@@ -23,65 +20,11 @@ export interface WeightedRoundRobinOptions extends BalancerOptions {
   readonly onError?: (error: NamingError) => void;
 }
 
-/** What WRR learns per hostname: the current weight, which must survive updates to stay smooth. */
-interface WrrState {
-  current: number;
-}
-
-/** The last pick of a subscription, shared by its pickers so that smoothness holds across updates. */
-interface WrrMemory {
-  last: WrrState | undefined;
-}
-
 interface WrrEntry {
   readonly instance: Instance;
   readonly some: O.Option<Picked>;
   readonly weight: number;
-  readonly state: WrrState;
-}
-
-class WeightedRoundRobinPicker implements Picker {
-  private readonly total: number;
-
-  constructor(
-    private readonly picks: readonly O.Option<Picked>[],
-    private readonly weights: Float64Array,
-    private readonly states: readonly WrrState[],
-    private readonly memory: WrrMemory,
-  ) {
-    this.total = weights.reduce((a, b) => a + b, 0);
-  }
-
-  // nginx's smooth WRR: every peer gains its weight, the richest is picked and pays the total.
-  // One change: when the richest is the previous pick and another peer is in credit (current > 0),
-  // that one is picked instead. nginx repeats a peer across the end of a cycle (weights 2, 2, 3 give
-  // "c a b c a b c | c a b ..."); this does not, and the shares over each cycle stay exact, since
-  // the peers' credits still sum to zero at each cycle's end (property-tested).
-  pick(): O.Option<Picked> {
-    const { weights, states, memory } = this;
-    const last = memory.last;
-    let best = 0;
-    let bestCurrent = -Infinity;
-    let other = -1;
-    let otherCurrent = 0;
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i]!;
-      const c = (s.current += weights[i]!);
-      if (c > bestCurrent) {
-        bestCurrent = c;
-        best = i;
-      }
-      if (c > otherCurrent && s !== last) {
-        otherCurrent = c;
-        other = i;
-      }
-    }
-    const chosen = states[best] === last && other !== -1 ? other : best;
-    const s = states[chosen]!;
-    s.current -= this.total;
-    memory.last = s;
-    return this.picks[chosen]!;
-  }
+  readonly state: SmoothState;
 }
 
 const WEIGHT = /^[0-9]{1,9}$/;
@@ -96,23 +39,30 @@ const WEIGHT = /^[0-9]{1,9}$/;
  * reported to `onError` once per instance version. The current weights survive list updates, so
  * an update does not restart the cycle from a burst.
  *
+ * A changed `metadata.weight` takes effect with the set that carries it: the instance's entry is
+ * made again with the new weight, and keeps its current weight so that the cycle stays smooth.
+ *
  * Why: canaries and bigger machines get their share without a separate set. O(n) per pick.
  *
  * @example
  * resolver.instances$.pipe(weightedRoundRobin({ onError: (e) => log.warn(e.message) }))
  */
 export const weightedRoundRobin = (
-  options: WeightedRoundRobinOptions = {},
+  options?: WeightedRoundRobinOptions,
 ): OperatorFunction<InstancesInfo, Picker> => {
-  const scheme = options.addrScheme ?? "grpc";
-  const defaultWeight = options.defaultWeight ?? 10;
-  if (!Number.isSafeInteger(defaultWeight) || defaultWeight < 1) {
-    throw invalidOption(
-      "weightedRoundRobin defaultWeight",
-      `must be a positive integer, got ${defaultWeight}`,
-    );
-  }
-  const onError = options.onError;
+  const o = optionsObject("weightedRoundRobin", options, [...COMMON_KEYS, "defaultWeight", "onError"]);
+  const scheme = addrSchemeOption("weightedRoundRobin", o);
+  const rules = trafficRules("weightedRoundRobin", o);
+  const defaultWeight = numberOption("weightedRoundRobin defaultWeight", o["defaultWeight"], 10, {
+    min: 1,
+    max: 999_999_999,
+    integer: true,
+  });
+  const onError = functionOption<((error: NamingError) => void) | undefined>(
+    "weightedRoundRobin onError",
+    o["onError"],
+    undefined,
+  );
   const weightOf = (i: Instance): number => {
     const raw = i.metadata["weight"];
     const w = raw !== undefined && WEIGHT.test(raw) ? Number(raw) : 0;
@@ -128,23 +78,27 @@ export const weightedRoundRobin = (
   // defer: each subscription has its own memory of the last pick.
   return (source) =>
     defer(() => {
-      const memory: WrrMemory = { last: undefined };
+      const memory: SmoothMemory = { last: undefined };
       return source.pipe(
-        balancer<WrrEntry>({
-          entry: (instance, previous) => ({
-            instance,
-            some: staticPick(instance, scheme),
-            weight: weightOf(instance),
-            state: previous?.state ?? { current: 0 },
-          }),
-          picker: (entries) =>
-            new WeightedRoundRobinPicker(
-              entries.map((e) => e.some),
-              Float64Array.from(entries, (e) => e.weight),
-              entries.map((e) => e.state),
-              memory,
-            ),
-        }),
+        balancer<WrrEntry>(
+          {
+            entry: (instance, previous, report) => ({
+              instance,
+              some: staticPick(instance, scheme, report),
+              weight: weightOf(instance),
+              state: previous?.state ?? { current: 0 },
+            }),
+            // In slow start an instance's weight is scaled by its ramp factor.
+            picker: (entries, ramp) =>
+              new SmoothWeightsPicker(
+                entries.map((e) => e.some),
+                Float64Array.from(entries, (e, k) => e.weight * (ramp?.[k] ?? 1)),
+                entries.map((e) => e.state),
+                memory,
+              ),
+          },
+          rules,
+        ),
       );
     });
 };

@@ -12,10 +12,12 @@ import {
   type Picked as BalancerPick,
   type Picker,
   type PickRequest,
+  type PickResult,
 } from "../balancers/index.js";
-import { NamingError, type Instance, type InstancesInfo } from "../model/index.js";
+import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
+import { healthCheckedSubchannel } from "./health-watch.js";
 import { UnstartedCalls } from "./unstarted-calls.js";
 
 /** What makes one of our load-balancing policies: its name, its config, and a balancer. */
@@ -90,27 +92,100 @@ export const registerPolicy = <C>(
   const { experimental: x, connectivityState: State, status: Status } = grpc;
 
   class Config implements experimental.TypedLoadBalancingConfig {
-    constructor(readonly config: C) {}
+    constructor(
+      readonly config: C,
+      /** Why the config cannot be used: the channel then fails its calls, saying so. */
+      readonly problem?: NamingError,
+      private readonly json?: unknown,
+      /** The health service of `{"healthCheck": {"serviceName": ...}}` in the policy's config. */
+      readonly healthService?: string,
+    ) {}
     getLoadBalancerName(): string {
       return spec.name;
     }
     toJsonObject(): object {
-      return { [spec.name]: spec.toJson(this.config) };
+      if (this.problem !== undefined) return { [spec.name]: this.json };
+      const own = spec.toJson(this.config);
+      return {
+        [spec.name]:
+          this.healthService === undefined
+            ? own
+            : { ...own, healthCheck: { serviceName: this.healthService } },
+      };
     }
     static createFromJson(json: unknown): Config {
       try {
-        return new Config(spec.parse(json));
+        // `healthCheck` is every policy's: the way a resolver-supplied config can ask for health
+        // checks, since grpc-js drops a top-level healthCheckConfig.
+        const { healthCheck, ...rest } =
+          typeof json === "object" && json !== null && !Array.isArray(json)
+            ? (json as Record<string, unknown>)
+            : { healthCheck: undefined };
+        const healthService = healthServiceOf(healthCheck, `${spec.name} healthCheck`);
+        const config = spec.parse(json === undefined || json === null ? json : rest);
+        // Making the balancer checks its options (it subscribes to nothing yet): a value the
+        // parser let through must not throw later, inside grpc-js.
+        spec.balancer(config);
+        return new Config(config, undefined, undefined, healthService);
       } catch (cause) {
-        // grpc-js then falls back to the next config in the list, or to pick_first, and says so
-        // only in a debug trace: tell errors$ why.
+        // Not thrown to grpc-js: it would fall back to the next config, or to pick_first, and
+        // say so only in a debug trace. The channel fails its calls naming the problem instead,
+        // as gRPC does for an invalid service config, and errors$ is told.
         const message = cause instanceof Error ? cause.message : String(cause);
-        report(
-          new NamingError("Decode", `cannot decode load-balancing config ${message}`, { key: spec.name }),
-        );
-        throw cause;
+        const problem = new NamingError("Decode", `cannot decode load-balancing config ${message}`, {
+          key: spec.name,
+          cause,
+        });
+        report(problem);
+        return new Config(undefined as C, problem, json);
       }
     }
   }
+
+  const failures = new Set([
+    Status.UNAVAILABLE,
+    Status.INTERNAL,
+    Status.RESOURCE_EXHAUSTED,
+    Status.DATA_LOSS,
+  ]);
+  /**
+   * What a call's status tells the balancer about the endpoint (as Kratos' warden counts only
+   * server errors): UNAVAILABLE (the connection failed or the server refused), INTERNAL,
+   * RESOURCE_EXHAUSTED and DATA_LOSS are failures; DEADLINE_EXCEEDED is a slow call, learned as
+   * its latency, so that it counts less than a failure; a call the client cancelled teaches
+   * nothing; every other code is the application's answer, and the endpoint served it.
+   */
+  const outcomeOf = (code: number, details: string): PickResult | undefined =>
+    failures.has(code)
+      ? { error: { code, details } }
+      : code === Status.CANCELLED
+        ? { notSent: true }
+        : undefined;
+
+  /** The service name of a `{ serviceName }` object (gRFC A17), or undefined when absent. */
+  const healthServiceOf = (value: unknown, name: string): string | undefined => {
+    if (value === undefined || value === null) return undefined;
+    const serviceName = (value as { serviceName?: unknown }).serviceName;
+    if (typeof value !== "object" || typeof serviceName !== "string") {
+      throw new Error(`${name} must be {"serviceName": "<service>"}, got ${JSON.stringify(value)}`);
+    }
+    return serviceName;
+  };
+
+  /**
+   * The health service of the channel's own `grpc.service_config` option. grpc-js drops
+   * `healthCheckConfig` from the config it parses, but hands the policies the channel options.
+   */
+  const channelHealthService = (options: ChannelOptions): string | undefined => {
+    const raw: unknown = options["grpc.service_config"];
+    if (typeof raw !== "string") return undefined;
+    try {
+      const parsed = JSON.parse(raw) as { healthCheckConfig?: unknown };
+      return healthServiceOf(parsed.healthCheckConfig, "healthCheckConfig");
+    } catch {
+      return undefined;
+    }
+  };
 
   /** The channel's picker while READY: a snapshot, as grpc-js pickers are. */
   class ReadyPicker implements experimental.Picker {
@@ -142,8 +217,7 @@ export const registerPolicy = <C>(
       const { onCallStarted, onCallEnded } = result;
       const ended: typeof onCallEnded = (code, details, metadata) => {
         onCallEnded?.(code, details, metadata);
-        // Kratos' rule: UNKNOWN is how an application error surfaces, not the server's health.
-        picked.done(code === Status.OK || code === Status.UNKNOWN ? undefined : { error: { code, details } });
+        picked.done(outcomeOf(code, details));
       };
       if (spec.learns !== true) return { ...result, onCallEnded: ended };
       let id = 0; // set below: the result must exist before it is watched
@@ -171,10 +245,20 @@ export const registerPolicy = <C>(
     private picker: Picker = emptyPicker;
     private resolved: ResolvedInstances | undefined;
     private paused = false;
+    private feeding = false;
+    /** The health service of gRFC A17 for subchannels made from now on, if any. */
+    private healthService: string | undefined;
+    private republishing = false;
     private readonly childHelper: experimental.ChannelControlHelper;
 
     constructor(private readonly helper: experimental.ChannelControlHelper) {
       this.childHelper = x.createChildChannelControlHelper(helper, {
+        createSubchannel: (address, options) => {
+          const subchannel = helper.createSubchannel(address, options);
+          if (this.healthService === undefined) return subchannel;
+          // The watch ends by itself when the subchannel leaves READY (a destroyed leaf lets it go idle).
+          return healthCheckedSubchannel(grpc, subchannel, this.healthService);
+        },
         updateState: (state, _picker, errorMessage) => {
           // As round_robin: a connection that drops asks the resolver again (ours is a live watch
           // and ignores it, but another resolver may need it).
@@ -192,7 +276,18 @@ export const registerPolicy = <C>(
       resolutionNote: string,
     ): boolean {
       if (!(lbConfig instanceof Config)) return false;
-      this.useConfig(lbConfig);
+      const problem = lbConfig.problem ?? this.useConfig(lbConfig);
+      if (problem !== undefined) {
+        this.config = undefined;
+        for (const child of this.children.values()) child.leaf.destroy();
+        this.children.clear();
+        this.report(
+          State.TRANSIENT_FAILURE,
+          new x.UnavailablePicker({ code: Status.UNAVAILABLE, details: problem.message }),
+          problem.message,
+        );
+        return true;
+      }
       if (!endpoints.ok) {
         // An error keeps the endpoints we have (as grpc-js's policies do); with none, it fails calls.
         if (this.children.size === 0) {
@@ -204,6 +299,7 @@ export const registerPolicy = <C>(
         }
         return true;
       }
+      this.healthService = lbConfig.healthService ?? channelHealthService(options);
       const resolved = options[INSTANCES_ATTRIBUTE] as ResolvedInstances | undefined;
       this.resolved = resolved;
       const next = new Map<string, Child>();
@@ -256,27 +352,65 @@ export const registerPolicy = <C>(
       return spec.name;
     }
 
-    /** A changed config starts a new balancer (its options changed); the same config keeps it. */
-    private useConfig(config: Config): void {
+    /**
+     * A changed config starts a new balancer (its options changed); the same config keeps it.
+     * Returns the problem when the balancer cannot be made.
+     */
+    private useConfig(config: Config): NamingError | undefined {
       const json = JSON.stringify(config.toJsonObject());
       this.config = config;
-      if (this.sets !== undefined && json === this.configJson) return;
+      if (this.sets !== undefined && json === this.configJson) return undefined;
+      let operator: OperatorFunction<InstancesInfo, Picker>;
+      try {
+        operator = spec.balancer(config.config);
+      } catch (cause) {
+        const problem = isNamingError(cause)
+          ? cause
+          : new NamingError("Decode", `cannot use load-balancing config ${json}: ${String(cause)}`, {
+              key: spec.name,
+              cause,
+            });
+        report(problem);
+        return problem;
+      }
       this.configJson = json;
       this.subscription?.unsubscribe();
       const sets = new Subject<InstancesInfo>();
       this.sets = sets;
       this.picker = emptyPicker;
-      // The balancers emit synchronously on each set: `feed` has its picker when it returns.
-      this.subscription = sets
-        .pipe(spec.balancer(config.config))
-        .subscribe((picker) => (this.picker = picker));
+      // The balancers emit synchronously on each set: `feed` has its picker when it returns. A
+      // picker emitted at another time (an ejection starts or ends, a slow start steps) replaces
+      // the channel's.
+      this.subscription = sets.pipe(operator).subscribe((picker) => {
+        this.picker = picker;
+        if (!this.feeding) this.republish();
+      });
+      return undefined;
     }
 
     private feed(instances: Instance[]): void {
-      this.sets?.next({
-        appId: this.resolved?.appId ?? "",
-        instances: Object.freeze(instances.sort(byHostname)),
-        revision: this.resolved?.revision ?? "",
+      this.feeding = true;
+      try {
+        this.sets?.next({
+          appId: this.resolved?.appId ?? "",
+          instances: Object.freeze(instances.sort(byHostname)),
+          revision: this.resolved?.revision ?? "",
+        });
+      } finally {
+        this.feeding = false;
+      }
+    }
+
+    /**
+     * A new picker of the balancer's own making, told to grpc-js on the next turn: it comes from
+     * within a call's end (`done`) or a timer, not from grpc-js asking.
+     */
+    private republish(): void {
+      if (this.republishing) return;
+      this.republishing = true;
+      queueMicrotask(() => {
+        this.republishing = false;
+        if (this.state === State.READY && this.config !== undefined) this.update();
       });
     }
 

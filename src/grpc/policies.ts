@@ -1,11 +1,14 @@
 import type { Metadata } from "@grpc/grpc-js";
-import { p2c, ringHash, weightedRoundRobin } from "../balancers/index.js";
+import { p2c, ringHash, weightedRoundRobin, type EjectionOptions } from "../balancers/index.js";
 import type { NamingError } from "../model/index.js";
 import type { GrpcJs } from "./grpc-js.js";
 import { registerNoInstancesPolicy } from "./no-instances-policy.js";
 import { registerPolicy } from "./picker-policy.js";
 
-/** `{"rxnaming_p2c": {}}`: Kratos warden's p2c, fed by every call's outcome and latency. */
+/**
+ * `{"rxnaming_p2c": {}}`: Kratos warden's p2c, fed by every call's outcome and latency. Every
+ * policy also takes `ejection` and (but ring hash) `slowStartMs`: docs/grpc-policies.md.
+ */
 export const P2C_POLICY = "rxnaming_p2c";
 /** `{"rxnaming_ring_hash": {"hashHeader": "x-user-id"}}`: consistent hashing on a request header. */
 export const RING_HASH_POLICY = "rxnaming_ring_hash";
@@ -33,15 +36,28 @@ const positive = (name: string, json: Json, key: string): number | undefined => 
   return value;
 };
 
-interface P2cConfig {
+/** What every policy's config may hold besides its own keys: the balancers' traffic safety. */
+interface TrafficConfig {
+  readonly slowStartMs?: number | undefined;
+  readonly ejection?: EjectionOptions | boolean | undefined;
+}
+const TRAFFIC_KEYS = ["slowStartMs", "ejection"];
+
+interface P2cConfig extends TrafficConfig {
   readonly decayMs?: number | undefined;
   readonly forcePickMs?: number | undefined;
 }
 
-interface RingHashConfig {
+interface RingHashConfig extends TrafficConfig {
   readonly hashHeader?: string | undefined;
   readonly replicas?: number | undefined;
 }
+
+/** The traffic keys of a config, checked by the balancer that takes them. */
+const traffic = (o: Json): TrafficConfig => ({
+  slowStartMs: o["slowStartMs"] as number | undefined,
+  ejection: o["ejection"] as EjectionOptions | boolean | undefined,
+});
 
 const defined = <T extends object>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -65,14 +81,15 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
       name: P2C_POLICY,
       learns: true,
       parse: (json) => {
-        const o = object(P2C_POLICY, json, ["decayMs", "forcePickMs"]);
+        const o = object(P2C_POLICY, json, ["decayMs", "forcePickMs", ...TRAFFIC_KEYS]);
         return defined({
           decayMs: positive(P2C_POLICY, o, "decayMs"),
           forcePickMs: positive(P2C_POLICY, o, "forcePickMs"),
+          ...traffic(o),
         });
       },
       toJson: (config) => config,
-      balancer: (config) => p2c(defined({ decayMs: config.decayMs, forcePickMs: config.forcePickMs })),
+      balancer: (config) => p2c(defined({ ...config })),
     },
     report,
   );
@@ -83,7 +100,7 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
       name: RING_HASH_POLICY,
       wholeSet: true,
       parse: (json) => {
-        const o = object(RING_HASH_POLICY, json, ["hashHeader", "replicas"]);
+        const o = object(RING_HASH_POLICY, json, ["hashHeader", "replicas", "ejection"]);
         const hashHeader = o["hashHeader"];
         if (
           hashHeader !== undefined &&
@@ -97,10 +114,11 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
           // Metadata keys are lower case in grpc-js.
           hashHeader: hashHeader?.toLowerCase(),
           replicas: positive(RING_HASH_POLICY, o, "replicas"),
+          ejection: o["ejection"] as EjectionOptions | boolean | undefined,
         });
       },
       toJson: (config) => config,
-      balancer: (config) => ringHash(defined({ replicas: config.replicas })),
+      balancer: (config) => ringHash(defined({ replicas: config.replicas, ejection: config.ejection })),
       // Without the header (or without hashHeader) a call has no key: ringHash then spreads such
       // calls evenly rather than sending them all to one instance.
       request: (config, metadata) => {
@@ -112,13 +130,13 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
     report,
   );
 
-  registerPolicy<object>(
+  registerPolicy<TrafficConfig>(
     grpc,
     {
       name: WRR_POLICY,
-      parse: (json) => object(WRR_POLICY, json, []),
-      toJson: () => ({}),
-      balancer: () => weightedRoundRobin({ onError: report }),
+      parse: (json) => defined(traffic(object(WRR_POLICY, json, TRAFFIC_KEYS))),
+      toJson: (config) => config,
+      balancer: (config) => weightedRoundRobin(defined({ ...config, onError: report })),
     },
     report,
   );

@@ -2,7 +2,9 @@ import { hostname } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import { merge, Subject, type Observable } from "rxjs";
 import type { Naming } from "../index.js";
-import { NamingError } from "../model/index.js";
+// The balancers' option checks, until one module serves every room.
+import { closest } from "../balancers/balancer-options.js";
+import { invalidOption, NamingError } from "../model/index.js";
 import { loadGrpcJs } from "./grpc-js.js";
 import { namingResolverClass } from "./naming-resolver.js";
 import { registerPolicies } from "./policies.js";
@@ -30,12 +32,43 @@ export interface GrpcResolverRegistration {
    * What the gRPC face could not use, as NamingErrors: an instance skipped because it has no
    * `grpc://` address (tag `InvalidInstance`, field `addrs`, told once per instance version and
    * channel), a target that cannot be read (tag `Decode`, once per channel), a policy config
-   * that cannot be read (tag `Decode`: grpc-js then uses the next config or pick_first), a bad
-   * `metadata.weight` under `rxnaming_wrr`. Calls are not failed for these; a channel whose
-   * target is bad fails its calls with `UNAVAILABLE` and the same message.
+   * that cannot be used (tag `Decode`), a bad `metadata.weight` under `rxnaming_wrr`. A channel
+   * whose target or policy config is bad fails its calls with `UNAVAILABLE` and the same
+   * message; the others fail no call.
    */
   readonly errors$: Observable<NamingError>;
 }
+
+const OPTION_KEYS = ["scheme", "clientId"];
+
+const what = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+
+/** Careless arguments are an InvalidOption naming the argument, not a TypeError later. */
+const checkArguments = (naming: unknown, options: unknown): void => {
+  const n = naming as Partial<Naming> | null;
+  if (typeof n !== "object" || n === null || typeof n.scheme !== "string" || typeof n.build !== "function") {
+    throw invalidOption(
+      "registerGrpcResolver naming",
+      `must be a Naming (with scheme and build), got ${what(naming)}`,
+    );
+  }
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalidOption("registerGrpcResolver options", `must be an object, got ${what(options)}`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw invalidOption(
+        `registerGrpcResolver ${key}`,
+        `is not an option of registerGrpcResolver (did you mean "${closest(key, OPTION_KEYS)}"?); known: ${OPTION_KEYS.join(", ")}`,
+      );
+    }
+    if (value !== undefined && typeof value !== "string") {
+      throw invalidOption(`registerGrpcResolver ${key}`, `must be a string, got ${what(value)}`);
+    }
+  }
+};
 
 // Shared by every registration: policies are registered per grpc-js module, not per naming.
 const policyErrors = new Subject<NamingError>();
@@ -52,7 +85,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
  * and work again on the same channel when one registers.
  *
  * Policies, chosen by service config: `rxnaming_p2c`, `rxnaming_ring_hash` (`{"hashHeader":
- * "x-user-id"}`), `rxnaming_wrr`. Rejects with a NamingError when `@grpc/grpc-js` is missing or of
+ * "x-user-id"}`), `rxnaming_wrr`; each takes passive ejection, slow start and gRFC A17 health
+ * checks (docs/grpc-policies.md). Rejects with a NamingError when `@grpc/grpc-js` is missing or of
  * another version, or the scheme is not a URI scheme.
  *
  * @example
@@ -63,9 +97,10 @@ const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
  */
 export const registerGrpcResolver = async (
   naming: Naming,
-  options: GrpcResolverOptions = {},
+  options?: GrpcResolverOptions,
 ): Promise<GrpcResolverRegistration> => {
-  const scheme = options.scheme ?? naming.scheme;
+  checkArguments(naming, options);
+  const scheme = options?.scheme ?? naming.scheme;
   if (!SCHEME.test(scheme)) {
     throw new NamingError(
       "InvalidInstance",
@@ -85,7 +120,7 @@ export const registerGrpcResolver = async (
     namingResolverClass({
       grpc,
       naming,
-      clientId: options.clientId ?? hostname(),
+      clientId: options?.clientId ?? hostname(),
       report: (error) => errors.next(error),
     }),
   );

@@ -32,7 +32,13 @@ export const parseTarget = (
   clientId: string,
 ): E.Either<NamingError, Target> => {
   const q = path.indexOf("?");
-  const appId = decodeURIComponent((q === -1 ? path : path.slice(0, q)).replace(/^\/+/, ""));
+  const encoded = (q === -1 ? path : path.slice(0, q)).replace(/^\/+/, "");
+  let appId: string;
+  try {
+    appId = decodeURIComponent(encoded);
+  } catch {
+    return E.left(badTarget(target, `the appid ${JSON.stringify(encoded)} has malformed percent-encoding`));
+  }
   if (appId === "") return E.left(badTarget(target, "no appid (expected <scheme>:///<appid>)"));
   const query = new URLSearchParams(q === -1 ? "" : path.slice(q + 1));
   const unknown = [...new Set(query.keys())].filter((k) => !KNOWN.has(k));

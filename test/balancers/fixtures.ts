@@ -1,5 +1,12 @@
 import * as O from "fp-ts/lib/Option.js";
-import { Subject, type Observable, type OperatorFunction } from "rxjs";
+import {
+  Subject,
+  Subscription,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerAction,
+  type SchedulerLike,
+} from "rxjs";
 import type { InstancesInfo } from "../../src/model/index.js";
 export { info, inst } from "../fixtures.js";
 import type { Picked, Picker, PickRequest } from "../../src/balancers/index.js";
@@ -52,4 +59,40 @@ export const seeded = (seed: number): (() => number) => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+};
+
+/**
+ * A scheduler whose time moves only when told (`advance`), running what falls due in order: the
+ * virtual clock of property tests, where a TestScheduler's marble frames would be in the way.
+ */
+export const manualScheduler = () => {
+  let now = 0;
+  let seq = 0;
+  const queue: { at: number; seq: number; work: () => void; cancelled: boolean }[] = [];
+  const scheduler: SchedulerLike = {
+    now: () => now,
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
+      const task = { at: now + delay, seq: seq++, work: () => {}, cancelled: false };
+      const action = { schedule: () => new Subscription() } as unknown as SchedulerAction<T>;
+      task.work = () => work.call(action, state);
+      queue.push(task);
+      return new Subscription(() => {
+        task.cancelled = true;
+      });
+    },
+  };
+  const advance = (ms: number): void => {
+    const until = now + ms;
+    for (;;) {
+      const due = queue
+        .filter((t) => !t.cancelled && t.at <= until)
+        .sort((x, y) => x.at - y.at || x.seq - y.seq)[0];
+      if (due === undefined) break;
+      queue.splice(queue.indexOf(due), 1);
+      now = Math.max(now, due.at);
+      due.work();
+    }
+    now = until;
+  };
+  return { scheduler, advance, pending: () => queue.filter((t) => !t.cancelled).length };
 };

@@ -315,14 +315,20 @@ describe("demo", () => {
       /host-a: updated in place/,
       /host-d: lease lost; registering again/,
       /client: - host-b \(/,
+      /host-a ejected for 1 s/,
+      /host-a is back from ejection/,
       /traffic \(p2c\): host-a \d+%/,
       /Demo over after 3\.\ds on the embedded in-memory store/,
       /^\s+host-a\s+[\d,]+\s+\d+%\s+\d+ ms$/m,
     ]) {
       expect(result.stdout).toMatch(step);
     }
-    const requests = Number(/([\d,]+) requests, 0 failed;/.exec(result.stdout)?.[1]?.replace(/,/g, ""));
+    // The story breaks host-a for a while: the few requests it fails before p2c ejects it are the
+    // only failures.
+    const [, total, failed] = /([\d,]+) requests, ([\d,]+) failed;/.exec(result.stdout) ?? [];
+    const requests = Number(total?.replace(/,/g, ""));
     expect(requests).toBeGreaterThan(100);
+    expect(Number(failed?.replace(/,/g, ""))).toBeLessThanOrEqual(requests * 0.05);
   });
 
   it("in a terminal: the live view is redrawn in place and the screen ends with the story's outcome", async () => {

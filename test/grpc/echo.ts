@@ -35,8 +35,16 @@ export interface EchoServer {
 }
 
 /** An echo server named `name`, on `port` (default: any free one). */
-export const startEcho = async (name: string, port = 0): Promise<EchoServer> => {
+export const startEcho = (name: string, port = 0): Promise<EchoServer> => startEchoWith(name, port);
+
+/** An echo server as {@link startEcho}, with more services added by `setup`. */
+export const startEchoWith = async (
+  name: string,
+  port = 0,
+  setup?: (server: grpc.Server) => void,
+): Promise<EchoServer> => {
   const server = new grpc.Server();
+  setup?.(server);
   const state: EchoServer = {
     name,
     port: 0,

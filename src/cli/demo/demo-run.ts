@@ -71,7 +71,10 @@ export class DemoRun {
         .pipe(instanceChanges())
         .subscribe((c) => this.clientSaw(c.info, c.added, c.removed, c.updated)),
     );
-    this.traffic.start(instances$.pipe(p2c(), track), instances$.pipe(weightedRoundRobin()));
+    this.traffic.start(
+      instances$.pipe(p2c(this.traffic.p2cOptions), track),
+      instances$.pipe(weightedRoundRobin()),
+    );
   }
 
   /** Starts a service: it registers, and will be counted in the traffic once the client sees it. */

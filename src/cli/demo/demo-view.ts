@@ -47,7 +47,9 @@ const serviceRows = (demo: DemoRun, s: Styles): string[] => {
       service.spec.zone,
       String(service.weight),
       `${latency} ms`,
-      stateStyle(s, service.state)(service.state),
+      demo.traffic.ejected.has(service.hostname)
+        ? s.red("ejected")
+        : stateStyle(s, service.state)(demo.traffic.broken.has(service.hostname) ? "broken" : service.state),
       `${s.cyan(bar(share.p2c))} ${percent(share.p2c).padStart(4)}`,
       seen.has(service.hostname) ? percent(share.wrr) : "-",
     ];

@@ -28,8 +28,8 @@ export const demoTtlSeconds = (durationMs: number): number => (durationMs >= 8_0
 
 /**
  * The story, fitted to the duration: three services start; one joins, one gets slow, one
- * changes weight, one is cut off until its lease expires and then comes back, one leaves, and
- * the slow one recovers. Each step says what happens and why, in the log under the view.
+ * changes weight, one is cut off until its lease expires and then comes back, one breaks (every
+ * request fails) and is ejected, then repaired and back, one leaves, and the slow one recovers. Each step says what happens and why, in the log under the view.
  */
 export const story = (durationMs: number, ttlSeconds: number): StoryStep[] => {
   const at = (fraction: number): number => Math.round(durationMs * fraction);
@@ -80,6 +80,30 @@ export const story = (durationMs: number, ttlSeconds: number): StoryStep[] => {
     {
       at: cutAt + ttlSeconds * 1000 + Math.max(400, at(0.07)),
       run: (demo) => demo.services.get("host-d")?.reconnect((how) => demo.log("story", `host-d ${how}`)),
+    },
+    {
+      at: at(0.52),
+      run: (demo) => {
+        demo.log(
+          "story",
+          "host-a breaks: it stays registered, but every request fails; p2c ejects it after 5 failures in a row",
+        );
+        demo.traffic.onEjection ??= (type, host, forMs) =>
+          demo.log(
+            "story",
+            type === "ejected"
+              ? `${host} ejected for ${forMs / 1000} s: no traffic while it is out`
+              : `${host} is back from ejection: it ramps up over 1 s (slow start)`,
+          );
+        demo.traffic.broken.add("host-a");
+      },
+    },
+    {
+      at: at(0.56),
+      run: (demo) => {
+        demo.log("story", "host-a is repaired: it gets traffic again when its ejection ends");
+        demo.traffic.broken.delete("host-a");
+      },
     },
     {
       at: at(0.68),

@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from "rxjs";
-import { emptyPicker, type Picker } from "../../index.js";
+import { emptyPicker, type P2cOptions, type Picker } from "../../index.js";
 import type { DemoService } from "./demo-service.js";
 
 /** Requests one instance received. */
@@ -24,7 +24,7 @@ const DECAY = Math.exp(-TICK_MS / 1000);
 export class Traffic {
   readonly byHost = new Map<string, InstanceTraffic>();
   requests = 0;
-  /** Requests with no instance to go to, or sent to one that had just stopped. */
+  /** Requests with no instance to go to, sent to one that had just stopped, or to a broken one. */
   failed = 0;
   private p2c: Picker = emptyPicker;
   private wrr: Picker = emptyPicker;
@@ -32,6 +32,28 @@ export class Traffic {
   private readonly pending = new Set<NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | undefined;
   private carry = 0;
+  /** Hosts whose every request fails (the story breaks one), and hosts p2c has ejected now. */
+  readonly broken = new Set<string>();
+  readonly ejected = new Set<string>();
+
+  /**
+   * The options of the client's p2c: passive ejection short enough to end within the shortest
+   * demo (1 s, then 2 s, ...), and a slow start for instances that join or return.
+   */
+  readonly p2cOptions: P2cOptions = {
+    slowStartMs: 1_000,
+    ejection: {
+      baseEjectionMs: 1_000,
+      onEvent: (e) => {
+        if (e.type === "ejected") this.ejected.add(e.instance.hostname);
+        else this.ejected.delete(e.instance.hostname);
+        this.onEjection?.(e.type, e.instance.hostname, e.type === "ejected" ? e.forMs : 0);
+      },
+    },
+  };
+
+  /** Told when p2c ejects a host or takes it back. */
+  onEjection: ((type: "ejected" | "returned", host: string, forMs: number) => void) | undefined;
 
   constructor(
     private readonly services: ReadonlyMap<string, DemoService>,
@@ -103,6 +125,13 @@ export class Traffic {
     t.total++;
     t.recent++;
     const service = this.services.get(host);
+    if (this.broken.has(host)) {
+      // A broken instance: up and registered, but every request fails.
+      t.failed++;
+      this.failed++;
+      pick.done({ error: new Error("internal error"), latencyMs: 2 });
+      return;
+    }
     if (service === undefined || !service.serving) {
       // Picked from a set that still listed a stopped service: the request fails fast.
       t.failed++;

@@ -1,0 +1,138 @@
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { memoryNaming, registerGrpcResolver } from "../../src/index.js";
+import { waitFor } from "../harness/wait-for.js";
+import { call, client, spread, startEcho, type EchoServer } from "./echo.js";
+import { Registrations } from "./scenario.js";
+
+const naming = memoryNaming({ lingerMs: 0 });
+const registered = registerGrpcResolver(naming);
+afterAll(() => naming.close());
+
+let servers: EchoServer[] = [];
+let regs: Registrations | undefined;
+let clients: grpc.Client[] = [];
+afterEach(async () => {
+  for (const c of clients) c.close();
+  clients = [];
+  regs?.dispose();
+  await Promise.all(servers.map((s) => s.stop()));
+  servers = [];
+});
+
+let apps = 0;
+/** `names.length` fresh echo servers under a fresh app, and a client of it with `config`. */
+const fleet = async (names: readonly string[], config: object) => {
+  await registered;
+  servers = await Promise.all(names.map((n) => startEcho(n)));
+  regs = new Registrations(naming, `grpc.traffic.${++apps}`);
+  for (const s of servers) regs.add(s.name, [s.addr]);
+  const c = new (client("x:///y").constructor as typeof grpc.Client)(
+    `memory:///${regs.appId}`,
+    grpc.credentials.createInsecure(),
+    { "grpc.service_config": JSON.stringify(config) },
+  );
+  clients.push(c);
+  return c;
+};
+
+/** The outlier_detection config of gRFC A50 around `child`: durations are objects, as grpc-js needs. */
+const outlierDetection = (child: object) => ({
+  loadBalancingConfig: [
+    {
+      outlier_detection: {
+        interval: { seconds: 1, nanos: 0 },
+        base_ejection_time: { seconds: 30, nanos: 0 },
+        max_ejection_time: { seconds: 300, nanos: 0 },
+        max_ejection_percent: 10,
+        failure_percentage_ejection: {
+          threshold: 50,
+          enforcement_percentage: 100,
+          minimum_hosts: 5,
+          request_volume: 10,
+        },
+        child_policy: [child],
+      },
+    },
+  ],
+});
+
+describe("rxnaming_p2c", () => {
+  it("splits 200 sequential calls to two fresh, identical servers within 40-60%", async () => {
+    const c = await fleet(["s1", "s2"], { loadBalancingConfig: [{ rxnaming_p2c: {} }] });
+    // Both connected before the first counted call: a channel's first call waits for one READY.
+    await waitFor(() => c.getChannel().getConnectivityState(true) === grpc.connectivityState.READY, {
+      message: "READY",
+    });
+    await waitFor(() => servers.every((s) => s.calls === 0), { message: "nothing sent yet" });
+    const counts = await spread(c, 200);
+    const share = (counts.get("s1") ?? 0) / 200;
+    console.log(
+      `p2c: 200 sequential calls to two fresh servers: ${JSON.stringify(Object.fromEntries(counts))}`,
+    );
+    expect(share).toBeGreaterThanOrEqual(0.4);
+    expect(share).toBeLessThanOrEqual(0.6);
+  }, 30_000);
+
+  it("counts a call failing with UNAVAILABLE against its server more than one that ran out of time", async () => {
+    // Ejection off: this is p2c's own learning. s1 refuses every call; s2 is too slow for the
+    // callers' deadline. Neither is good; the slow one is the better choice.
+    const c = await fleet(["s1", "s2"], { loadBalancingConfig: [{ rxnaming_p2c: { ejection: false } }] });
+    servers[0]!.failWith = grpc.status.UNAVAILABLE;
+    servers[1]!.delayMs = 60;
+    const run = async (n: number) => {
+      const counts = new Map<string, number>();
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let k = 0; k < n / 4; k++) {
+            const o = await call(c, { deadlineMs: 30 });
+            const key = o.ok ? o.server : `!${o.code}`;
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+          }
+        }),
+      );
+      return counts;
+    };
+    await run(80); // learn
+    const counts = await run(200);
+    const refused = counts.get(`!${grpc.status.UNAVAILABLE}`) ?? 0;
+    const late = counts.get(`!${grpc.status.DEADLINE_EXCEEDED}`) ?? 0;
+    console.log(`p2c: refused vs late: ${JSON.stringify(Object.fromEntries(counts))}`);
+    expect(late).toBeGreaterThan(4 * refused);
+  }, 30_000);
+});
+
+describe.each([
+  ["rxnaming_p2c", { rxnaming_p2c: {} }],
+  ["rxnaming_p2c without its own ejection", { rxnaming_p2c: { ejection: false } }],
+  ["rxnaming_wrr", { rxnaming_wrr: {} }],
+])("%s as the child of outlier_detection", (_, child) => {
+  it("10 servers, 1 failing every call: after one interval it gets under 1% of the calls, and the client's error rate is under 0.5%", async () => {
+    const names = Array.from({ length: 10 }, (__, k) => `s${k}`);
+    const c = await fleet(names, outlierDetection(child));
+    servers[3]!.failWith = grpc.status.UNAVAILABLE;
+    await waitFor(async () => (await spread(c, 20, 10)).size >= 9, { message: "servers reached" });
+    const start = servers[3]!.calls;
+    let total = 0;
+    let failed = 0;
+    const tally = (counts: Map<string, number>) => {
+      for (const [k, n] of counts) {
+        total += n;
+        if (k.startsWith("!")) failed += n;
+      }
+    };
+    // One detection interval (1 s) and a little more, with calls going on.
+    const until = performance.now() + 1_200;
+    while (performance.now() < until) tally(await spread(c, 100, 10));
+    const before = servers[3]!.calls;
+    const after = await spread(c, 2_000, 10);
+    tally(after);
+    const share = (servers[3]!.calls - before) / 2_000;
+    console.log(
+      `${JSON.stringify(child)} under outlier_detection: failing server ${servers[3]!.calls - start} calls, ` +
+        `${(share * 100).toFixed(2)}% after one interval; client errors ${failed}/${total}`,
+    );
+    expect(share).toBeLessThan(0.01);
+    expect(failed / total).toBeLessThan(0.005);
+  }, 60_000);
+});
