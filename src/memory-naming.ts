@@ -5,9 +5,12 @@ import { memoryBackend, type MemoryLink, type MemoryStore } from "./backends/mem
 export {
   MemoryLink,
   MemoryStore,
+  type KeyHolder,
+  type KeyTaken,
   type MemoryStoreOptions,
   type RangeResult,
 } from "./backends/memory/index.js";
+export type { KeyChange, KeyDelete, KeyPut, KeyValue } from "./port/index.js";
 import { layoutNamed, type LayoutName } from "./backends/layouts/index.js";
 import { createNaming, MAX_TTL_SECONDS, withCheckedRegister } from "./core/index.js";
 import { numberOption, objectOption, optionsRecord, stringOption } from "./model/index.js";

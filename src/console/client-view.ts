@@ -4,7 +4,9 @@ import type { Instance, Picked, Picker, PickResult } from "../index.js";
 
 /** What the console shows of one instance as this process's balancers see it. */
 export interface InstanceUse {
+  /** The app of the instance. */
   readonly appId: string;
+  /** The instance's hostname. */
   readonly hostname: string;
   /** Picks so far. */
   readonly picks: number;
@@ -16,12 +18,15 @@ export interface InstanceUse {
   readonly latencyMs: number | undefined;
   /** Reported through {@link ClientView.report}: ejected by outlier detection, and health. */
   readonly ejected: boolean;
+  /** The last health state reported, if any (SERVING, NOT_SERVING, ...). */
   readonly health: string | undefined;
 }
 
 /** What a balancer, a health checker or outlier detection may tell the console about an instance. */
 export interface InstanceReport {
+  /** Whether the instance is ejected now. */
   readonly ejected?: boolean;
+  /** Its health state now (SERVING, NOT_SERVING, ...). */
   readonly health?: string;
 }
 

@@ -3,14 +3,19 @@ import type { Instance } from "../index.js";
 
 /** A lease's remaining and granted time to live, as the backend answered at `at` (epoch ms). */
 export interface LeaseTtl {
+  /** Seconds left, as etcd answered. */
   readonly remainingSeconds: number;
+  /** The TTL the lease was granted with. */
   readonly grantedSeconds: number;
+  /** Epoch ms of the answer: the page counts down from here. */
   readonly at: number;
 }
 
 /** What a write may change of an instance: its weight (`metadata.weight`) and its status. */
 export interface InstanceEdit {
+  /** A new `metadata.weight`. */
   readonly weight?: string;
+  /** A new status (2 drains the instance). */
   readonly status?: number;
 }
 

@@ -14,6 +14,7 @@ import { answerWrite } from "./write-route.js";
 export interface ConsoleServer {
   /** "http://127.0.0.1:8080/" */
   readonly url: string;
+  /** The port it listens on (the one picked, for port 0). */
   readonly port: number;
   /** The token write requests must carry; undefined when writes are off. */
   readonly token: string | undefined;

@@ -17,7 +17,18 @@ import { MemoryLink, MemoryStore, memoryNaming, type MemoryNamingOptions } from 
 import { instance, type Instance, type InstanceInput } from "../model/index.js";
 import type { Naming } from "../naming.js";
 
-export { MemoryStore, MemoryLink, type MemoryStoreOptions, type RangeResult } from "../memory-naming.js";
+export {
+  MemoryStore,
+  MemoryLink,
+  type KeyHolder,
+  type KeyTaken,
+  type MemoryStoreOptions,
+  type RangeResult,
+  type KeyChange,
+  type KeyDelete,
+  type KeyPut,
+  type KeyValue,
+} from "../memory-naming.js";
 // What to write into a store by hand (the value a Kratos v1 service stores for an instance), and
 // an `InstancesInfo` to feed an operator or a balancer under test.
 export { encodeInstance, instancesInfo } from "../model/index.js";

@@ -50,8 +50,17 @@ export class MemoryStoreError extends Error {
   }
 }
 
+/** Who holds a key now. */
+export interface KeyHolder {
+  /** Whether the key exists. */
+  readonly exists: boolean;
+  /** The lease it is written under; undefined for none (or no key). */
+  readonly lease: number | undefined;
+}
+
 /** A key that a write took from the lease that held it. */
 export interface KeyTaken {
+  /** The key. */
   readonly key: string;
   /** The lease that held the key. */
   readonly from: number;
@@ -138,7 +147,7 @@ export class MemoryStore {
   }
 
   /** Whether `key` exists, and the lease that holds it (undefined for none). */
-  holderOf(key: string): { readonly exists: boolean; readonly lease: number | undefined } {
+  holderOf(key: string): KeyHolder {
     const stored = this.data.get(key);
     return { exists: stored !== undefined, lease: stored?.lease };
   }
