@@ -208,7 +208,19 @@ describe("namingInterceptor's options", () => {
     expect(attempt(() => namingInterceptor(null as never))).toMatchObject({ _tag: "InvalidOption" });
     expect(attempt(() => namingInterceptor(naming, { balancr: "p2c" } as never))).toMatchObject({
       _tag: "InvalidOption",
-      message: expect.stringMatching(/balancr is not an option/),
+      message: expect.stringMatching(/balancr is not an option.*did you mean "balancer"/),
+    });
+    expect(attempt(() => namingInterceptor(naming, null as never))).toMatchObject({
+      _tag: "InvalidOption",
+      field: "namingInterceptor options",
+    });
+    expect(attempt(() => namingInterceptor(naming, { firstSetTimeoutMs: "5000" as never }))).toMatchObject({
+      _tag: "InvalidOption",
+      field: "firstSetTimeoutMs",
+      message: expect.stringMatching(/firstSetTimeoutMs must be a number > 0 ms, got a string/),
+    });
+    expect(attempt(() => namingInterceptor(naming, { firstSetTimeoutMs: 0 }))).toMatchObject({
+      field: "firstSetTimeoutMs",
     });
     expect(attempt(() => namingInterceptor(naming, { balancer: "ring_hash" }))).toMatchObject({
       _tag: "InvalidOption",
