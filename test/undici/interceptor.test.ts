@@ -108,7 +108,10 @@ describe("namingInterceptor", () => {
   });
 
   it("does not retry a request that is not idempotent, nor one whose body is a stream", async () => {
-    const { naming, servers, agent } = await setUp(["live", "dead"], { balancer: "round_robin" });
+    // Ejection off: every other request must reach the dead instance, so that each one counts.
+    const { naming, servers, agent } = await setUp(["live", "dead"], {
+      balancer: roundRobin({ addrScheme: "http", ejection: false }),
+    });
     const deadAddr = servers[1]!.addr;
     await servers[1]!.stop();
     register(naming, "demo", "h-dead", deadAddr);
