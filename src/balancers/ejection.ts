@@ -1,5 +1,4 @@
-import { invalidOption, type Instance } from "../model/index.js";
-import { functionOption, numberOption, optionsObject } from "./balancer-options.js";
+import { functionOption, invalidOption, numberOption, optionsRecord, type Instance } from "../model/index.js";
 
 /** An instance left out by passive ejection. */
 export interface EjectedEvent {
@@ -95,38 +94,63 @@ export const ejectionRules = (owner: string, value: unknown): EjectionRules | un
   if (value === false) return undefined;
   if (value === true) return DEFAULT_EJECTION;
   const name = `${owner} ejection`;
-  const o = optionsObject(name, value, EJECTION_KEYS);
+  const o = optionsRecord(`${name} options`, value, EJECTION_KEYS, name);
   const d = DEFAULT_EJECTION;
   const rate = o["failureRate"];
   let failureRate: Required<FailureRateOptions> | undefined;
   if (rate !== false) {
-    const r = optionsObject(`${name}.failureRate`, rate, RATE_KEYS);
+    const r = optionsRecord(`${name}.failureRate options`, rate, RATE_KEYS, `${name}.failureRate`);
     const dr = d.failureRate!;
     failureRate = {
-      threshold: numberOption(`${name}.failureRate.threshold`, r["threshold"], dr.threshold, {
-        min: 0,
-        minExclusive: true,
-        max: 1,
-      }),
-      minRequests: numberOption(`${name}.failureRate.minRequests`, r["minRequests"], dr.minRequests, {
-        min: 1,
-        max: 1e9,
-        integer: true,
-      }),
-      windowMs: numberOption(`${name}.failureRate.windowMs`, r["windowMs"], dr.windowMs, {
-        min: 1,
-        max: MAX_MS,
-      }),
+      threshold: numberOption(
+        `${name}.failureRate.threshold`,
+        r["threshold"],
+        {
+          min: 0,
+          minExclusive: true,
+          max: 1,
+        },
+        dr.threshold,
+      ),
+      minRequests: numberOption(
+        `${name}.failureRate.minRequests`,
+        r["minRequests"],
+        {
+          min: 1,
+          max: 1e9,
+          integer: true,
+        },
+        dr.minRequests,
+      ),
+      windowMs: numberOption(
+        `${name}.failureRate.windowMs`,
+        r["windowMs"],
+        {
+          min: 1,
+          max: MAX_MS,
+        },
+        dr.windowMs,
+      ),
     };
   }
-  const baseEjectionMs = numberOption(`${name}.baseEjectionMs`, o["baseEjectionMs"], d.baseEjectionMs, {
-    min: 1,
-    max: MAX_MS,
-  });
-  const maxEjectionMs = numberOption(`${name}.maxEjectionMs`, o["maxEjectionMs"], d.maxEjectionMs, {
-    min: 1,
-    max: MAX_MS,
-  });
+  const baseEjectionMs = numberOption(
+    `${name}.baseEjectionMs`,
+    o["baseEjectionMs"],
+    {
+      min: 1,
+      max: MAX_MS,
+    },
+    d.baseEjectionMs,
+  );
+  const maxEjectionMs = numberOption(
+    `${name}.maxEjectionMs`,
+    o["maxEjectionMs"],
+    {
+      min: 1,
+      max: MAX_MS,
+    },
+    d.maxEjectionMs,
+  );
   if (maxEjectionMs < baseEjectionMs && o["maxEjectionMs"] !== undefined) {
     throw invalidOption(`${name}.maxEjectionMs`, `must be at least baseEjectionMs (${baseEjectionMs})`);
   }
@@ -134,8 +158,8 @@ export const ejectionRules = (owner: string, value: unknown): EjectionRules | un
     consecutiveFailures: numberOption(
       `${name}.consecutiveFailures`,
       o["consecutiveFailures"],
-      d.consecutiveFailures,
       { min: 0, max: 1e9, integer: true },
+      d.consecutiveFailures,
     ),
     failureRate,
     baseEjectionMs,
@@ -143,14 +167,10 @@ export const ejectionRules = (owner: string, value: unknown): EjectionRules | un
     maxEjectedPercent: numberOption(
       `${name}.maxEjectedPercent`,
       o["maxEjectedPercent"],
-      d.maxEjectedPercent,
       { min: 0, max: 100 },
+      d.maxEjectedPercent,
     ),
-    onEvent: functionOption<((event: EjectionEvent) => void) | undefined>(
-      `${name}.onEvent`,
-      o["onEvent"],
-      undefined,
-    ),
+    onEvent: functionOption<(event: EjectionEvent) => void>(`${name}.onEvent`, o["onEvent"]),
   };
 };
 

@@ -1,14 +1,14 @@
 import * as O from "fp-ts/lib/Option.js";
 import type { OperatorFunction } from "rxjs";
-import type { Instance, InstancesInfo } from "../model/index.js";
-import { balancer, type Report } from "./balancer.js";
 import {
   functionOption,
-  guardedClock,
-  guardedRandom,
   numberOption,
-  optionsObject,
-} from "./balancer-options.js";
+  optionsRecord,
+  type Instance,
+  type InstancesInfo,
+} from "../model/index.js";
+import { balancer, type Report } from "./balancer.js";
+import { guardedClock, guardedRandom } from "./guarded-sources.js";
 import { pickAddr } from "./pick-addr.js";
 import type { BalancerOptions, Picked, Picker, PickResult } from "./picker.js";
 import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.js";
@@ -229,11 +229,16 @@ const loadOf = (node: P2cNode, other: P2cNode): number =>
  * if (O.isSome(choice)) call(choice.value.addr).then(() => choice.value.done(), (error) => choice.value.done({ error }));
  */
 export const p2c = (options?: P2cOptions): OperatorFunction<InstancesInfo, Picker> => {
-  const o = optionsObject("p2c", options, [...COMMON_KEYS, "now", "random", "decayMs", "forcePickMs"]);
+  const o = optionsRecord(
+    "p2c options",
+    options,
+    [...COMMON_KEYS, "now", "random", "decayMs", "forcePickMs"],
+    "p2c",
+  );
   const scheme = addrSchemeOption("p2c", o);
   const rules = trafficRules("p2c", o);
-  const now = functionOption<(() => number) | undefined>("p2c now", o["now"], undefined);
-  const rnd = functionOption<(() => number) | undefined>("p2c random", o["random"], undefined);
+  const now = functionOption<() => number>("p2c now", o["now"]);
+  const rnd = functionOption<() => number>("p2c random", o["random"]);
   const config: P2cConfig = {
     // Given a scheduler and no clock, its clock: one time for ejection, slow start and latencies.
     now:
@@ -243,8 +248,8 @@ export const p2c = (options?: P2cOptions): OperatorFunction<InstancesInfo, Picke
           ? guardedClock(() => rules.scheduler.now())
           : () => performance.now(),
     random: rnd === undefined ? Math.random : guardedRandom(rnd),
-    decayMs: numberOption("p2c decayMs", o["decayMs"], 600, { min: 0, minExclusive: true, max: MAX_MS }),
-    forcePickMs: numberOption("p2c forcePickMs", o["forcePickMs"], 3000, { min: 0, max: MAX_MS }),
+    decayMs: numberOption("p2c decayMs", o["decayMs"], { min: 0, minExclusive: true, max: MAX_MS }, 600),
+    forcePickMs: numberOption("p2c forcePickMs", o["forcePickMs"], { min: 0, max: MAX_MS }, 3000),
   };
   return balancer<P2cEntry>(
     {

@@ -1,8 +1,8 @@
 import type * as O from "fp-ts/lib/Option.js";
 import type { OperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
+import { functionOption, optionsRecord, type InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
-import { functionOption, guardedRandom, optionsObject } from "./balancer-options.js";
+import { guardedRandom } from "./guarded-sources.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { staticEntry, type StaticEntry } from "./static-entry.js";
 import { addrSchemeOption, COMMON_KEYS, trafficRules } from "./traffic-options.js";
@@ -37,10 +37,10 @@ class RandomPicker implements Picker {
  * resolver.instances$.pipe(random())
  */
 export const random = (options?: RandomOptions): OperatorFunction<InstancesInfo, Picker> => {
-  const o = optionsObject("random", options, [...COMMON_KEYS, "random"]);
+  const o = optionsRecord("random options", options, [...COMMON_KEYS, "random"], "random");
   const scheme = addrSchemeOption("random", o);
   const rules = trafficRules("random", o);
-  const given = functionOption<() => number>("random random", o["random"], Math.random);
+  const given = functionOption<() => number>("random random", o["random"]) ?? Math.random;
   const rnd = given === Math.random ? given : guardedRandom(given);
   return balancer<StaticEntry>(
     {

@@ -1,8 +1,14 @@
 import * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
-import { invalidOption, type Instance, type InstancesInfo } from "../model/index.js";
+import {
+  describeType,
+  invalidOption,
+  numberOption,
+  optionsRecord,
+  type Instance,
+  type InstancesInfo,
+} from "../model/index.js";
 import { balancer } from "./balancer.js";
-import { describeValue, numberOption, optionsObject } from "./balancer-options.js";
 import { hash32 } from "../shared/hash.js";
 import { Cursor } from "./cursor.js";
 import type { BalancerOptions, Picked, Picker, PickRequest } from "./picker.js";
@@ -48,7 +54,7 @@ class RingHashPicker implements Picker {
     const key = request?.hashKey;
     const usable = request?.usable;
     if (key !== undefined && typeof key !== "string") {
-      throw invalidOption("ringHash pick hashKey", `must be a string or absent, got ${describeValue(key)}`);
+      throw invalidOption("ringHash pick hashKey", `must be a string or absent, got ${describeType(key)}`);
     }
     // No key, no affinity to keep: spread such requests evenly rather than on one instance.
     if (key === undefined) {
@@ -136,14 +142,19 @@ const nextRing = (
  * const choice = picker.pick({ hashKey: userId });
  */
 export const ringHash = (options?: RingHashOptions): OperatorFunction<InstancesInfo, Picker> => {
-  const o = optionsObject("ringHash", options, [...COMMON_KEYS, "replicas"]);
+  const o = optionsRecord("ringHash options", options, [...COMMON_KEYS, "replicas"], "ringHash");
   const scheme = addrSchemeOption("ringHash", o);
   const rules = trafficRules("ringHash", o);
-  const replicas = numberOption("ringHash replicas", o["replicas"], 1024, {
-    min: 1,
-    max: MAX_RING_REPLICAS,
-    integer: true,
-  });
+  const replicas = numberOption(
+    "ringHash replicas",
+    o["replicas"],
+    {
+      min: 1,
+      max: MAX_RING_REPLICAS,
+      integer: true,
+    },
+    1024,
+  );
   return (source) =>
     defer(() => {
       const cursor = new Cursor();

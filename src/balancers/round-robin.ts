@@ -1,8 +1,7 @@
 import type * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
-import type { InstancesInfo } from "../model/index.js";
+import { optionsRecord, type InstancesInfo } from "../model/index.js";
 import { balancer } from "./balancer.js";
-import { optionsObject } from "./balancer-options.js";
 import { Cursor } from "./cursor.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { SmoothWeightsPicker } from "./smooth-weights.js";
@@ -33,7 +32,7 @@ class RoundRobinPicker implements Picker {
  * resolver.instances$.pipe(roundRobin()).subscribe((picker) => (current = picker));
  */
 export const roundRobin = (options?: BalancerOptions): OperatorFunction<InstancesInfo, Picker> => {
-  const o = optionsObject("roundRobin", options, COMMON_KEYS);
+  const o = optionsRecord("roundRobin options", options, COMMON_KEYS, "roundRobin");
   const scheme = addrSchemeOption("roundRobin", o);
   const rules = trafficRules("roundRobin", o);
   // defer: every subscription has its own round.

@@ -1,8 +1,15 @@
 import type * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
-import { invalidInstance, type Instance, type InstancesInfo, type NamingError } from "../model/index.js";
+import {
+  functionOption,
+  invalidInstance,
+  numberOption,
+  optionsRecord,
+  type Instance,
+  type InstancesInfo,
+  type NamingError,
+} from "../model/index.js";
 import { balancer } from "./balancer.js";
-import { functionOption, numberOption, optionsObject } from "./balancer-options.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { SmoothWeightsPicker, type SmoothMemory, type SmoothState } from "./smooth-weights.js";
 import { staticPick } from "./static-entry.js";
@@ -50,19 +57,25 @@ const WEIGHT = /^[0-9]{1,9}$/;
 export const weightedRoundRobin = (
   options?: WeightedRoundRobinOptions,
 ): OperatorFunction<InstancesInfo, Picker> => {
-  const o = optionsObject("weightedRoundRobin", options, [...COMMON_KEYS, "defaultWeight", "onError"]);
+  const o = optionsRecord(
+    "weightedRoundRobin options",
+    options,
+    [...COMMON_KEYS, "defaultWeight", "onError"],
+    "weightedRoundRobin",
+  );
   const scheme = addrSchemeOption("weightedRoundRobin", o);
   const rules = trafficRules("weightedRoundRobin", o);
-  const defaultWeight = numberOption("weightedRoundRobin defaultWeight", o["defaultWeight"], 10, {
-    min: 1,
-    max: 999_999_999,
-    integer: true,
-  });
-  const onError = functionOption<((error: NamingError) => void) | undefined>(
-    "weightedRoundRobin onError",
-    o["onError"],
-    undefined,
+  const defaultWeight = numberOption(
+    "weightedRoundRobin defaultWeight",
+    o["defaultWeight"],
+    {
+      min: 1,
+      max: 999_999_999,
+      integer: true,
+    },
+    10,
   );
+  const onError = functionOption<(error: NamingError) => void>("weightedRoundRobin onError", o["onError"]);
   const weightOf = (i: Instance): number => {
     const raw = i.metadata["weight"];
     const w = raw !== undefined && WEIGHT.test(raw) ? Number(raw) : 0;

@@ -2,9 +2,7 @@ import { hostname } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import { merge, Subject, type Observable } from "rxjs";
 import type { Naming } from "../index.js";
-// The balancers' option checks, until one module serves every room.
-import { closest } from "../balancers/balancer-options.js";
-import { invalidOption, NamingError } from "../model/index.js";
+import { describeType, invalidOption, NamingError, optionsRecord, stringOption } from "../model/index.js";
 import { loadGrpcJs } from "./grpc-js.js";
 import { namingResolverClass } from "./naming-resolver.js";
 import { registerPolicies } from "./policies.js";
@@ -41,33 +39,17 @@ export interface GrpcResolverRegistration {
 
 const OPTION_KEYS = ["scheme", "clientId"];
 
-const what = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-
 /** Careless arguments are an InvalidOption naming the argument, not a TypeError later. */
 const checkArguments = (naming: unknown, options: unknown): void => {
   const n = naming as Partial<Naming> | null;
   if (typeof n !== "object" || n === null || typeof n.scheme !== "string" || typeof n.build !== "function") {
     throw invalidOption(
       "registerGrpcResolver naming",
-      `must be a Naming (with scheme and build), got ${what(naming)}`,
+      `must be a Naming (with scheme and build), got ${describeType(naming)}`,
     );
   }
-  if (options === undefined) return;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalidOption("registerGrpcResolver options", `must be an object, got ${what(options)}`);
-  }
-  for (const [key, value] of Object.entries(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw invalidOption(
-        `registerGrpcResolver ${key}`,
-        `is not an option of registerGrpcResolver (did you mean "${closest(key, OPTION_KEYS)}"?); known: ${OPTION_KEYS.join(", ")}`,
-      );
-    }
-    if (value !== undefined && typeof value !== "string") {
-      throw invalidOption(`registerGrpcResolver ${key}`, `must be a string, got ${what(value)}`);
-    }
-  }
+  const o = optionsRecord("registerGrpcResolver options", options, OPTION_KEYS, "registerGrpcResolver");
+  for (const key of OPTION_KEYS) stringOption(`registerGrpcResolver ${key}`, o[key]);
 };
 
 // Shared by every registration: policies are registered per grpc-js module, not per naming.

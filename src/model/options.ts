@@ -26,28 +26,34 @@ export const describeType = (u: unknown): string => {
 /**
  * The options record `options` as given, or `{}` for `undefined`: anything else but a plain
  * object is an `InvalidOption` for `what`, and so is a key not in `known`, named with the known
- * key closest to it.
+ * key closest to it. `owner`, when given, prefixes the key in the error's field (`"p2c decayMS"`),
+ * for callers whose options are all named that way.
  */
 export const optionsRecord = <T extends object = Readonly<Record<string, unknown>>>(
   what: string,
   options: unknown,
   known: readonly string[],
+  owner?: string,
 ): Partial<T> => {
   if (options === undefined) return {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw invalidOption(what, `must be an object, got ${describeType(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw unknownOption(what, key, known);
+    if (!known.includes(key)) throw unknownOption(what, key, known, owner);
   }
   return options as Partial<T>;
 };
 
-/** The `InvalidOption` for an unknown `key`, with the closest known name as a suggestion. */
-export const unknownOption = (what: string, key: string, known: readonly string[]) => {
+/**
+ * The `InvalidOption` for an unknown `key` (prefixed by `owner` when given), with the closest
+ * known name as a suggestion, or the known names when none is close.
+ */
+export const unknownOption = (what: string, key: string, known: readonly string[], owner?: string) => {
   const near = closestName(key, known);
   const hint = near === undefined ? ` (known: ${known.join(", ")})` : ` (did you mean "${near}"?)`;
-  return invalidOption(quoted(key, 40).slice(1, -1), `is not an option of ${what}${hint}`);
+  const name = quoted(key, 40).slice(1, -1);
+  return invalidOption(owner === undefined ? name : `${owner} ${name}`, `is not an option of ${what}${hint}`);
 };
 
 /**
@@ -95,6 +101,8 @@ export interface NumberRule {
   readonly integer?: boolean;
   /** The least allowed value. */
   readonly min?: number;
+  /** `min` itself is not allowed: the value must be above it. */
+  readonly minExclusive?: boolean;
   /** The greatest allowed value. */
   readonly max?: number;
   /** How the unit reads in messages: " ms", " seconds". */
@@ -114,11 +122,14 @@ export function numberOption(
   if (value === undefined) return fallback;
   const unit = rule.unit ?? "";
   const kind = rule.integer === true ? "a whole number" : "a number";
+  const above = rule.minExclusive === true;
   const range =
     rule.min !== undefined && rule.max !== undefined
-      ? ` from ${rule.min} to ${rule.max}${unit}`
+      ? above
+        ? ` > ${rule.min} and <= ${rule.max}${unit}`
+        : ` from ${rule.min} to ${rule.max}${unit}`
       : rule.min !== undefined
-        ? ` >= ${rule.min}${unit}`
+        ? ` ${above ? ">" : ">="} ${rule.min}${unit}`
         : rule.max !== undefined
           ? ` <= ${rule.max}${unit}`
           : "";
@@ -126,7 +137,7 @@ export function numberOption(
     typeof value === "number" &&
     Number.isFinite(value) &&
     (rule.integer !== true || Number.isInteger(value)) &&
-    (rule.min === undefined || value >= rule.min) &&
+    (rule.min === undefined || (above ? value > rule.min : value >= rule.min)) &&
     (rule.max === undefined || value <= rule.max);
   if (!ok) throw invalidOption(name, `must be ${kind}${range}, got ${describeType(value)}`);
   return value;

@@ -1,6 +1,6 @@
 import type { Dispatcher, Pool } from "undici";
 import { Subject, type Observable, type OperatorFunction } from "rxjs";
-import { invalidOption } from "../model/index.js";
+import { describeType, invalidOption, numberOption, optionsRecord } from "../model/index.js";
 import {
   NamingError,
   p2c,
@@ -220,18 +220,8 @@ const noInstance = (appId: string): NamingError =>
   });
 
 const checkKeys = (options: NamingInterceptorOptions): void => {
-  if (typeof options !== "object" || options === null) {
-    throw invalidOption("options", `must be an object, got ${options === null ? "null" : typeof options}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(key)) {
-      throw invalidOption(key, `is not an option of namingInterceptor (known: ${KNOWN.join(", ")})`);
-    }
-  }
-  const ms = options.firstSetTimeoutMs;
-  if (ms !== undefined && !(typeof ms === "number" && Number.isFinite(ms) && ms > 0)) {
-    throw invalidOption("firstSetTimeoutMs", `must be a positive number of milliseconds, got ${String(ms)}`);
-  }
+  optionsRecord("namingInterceptor options", options, KNOWN);
+  numberOption("firstSetTimeoutMs", options.firstSetTimeoutMs, { min: 0, minExclusive: true, unit: " ms" });
 };
 
 const balancerOf = (options: NamingInterceptorOptions): (() => OperatorFunction<InstancesInfo, Picker>) => {
@@ -252,7 +242,7 @@ const balancerOf = (options: NamingInterceptorOptions): (() => OperatorFunction<
     default:
       throw invalidOption(
         "balancer",
-        `must be p2c, round_robin, wrr, ring_hash or an operator, got ${String(chosen)}`,
+        `must be p2c, round_robin, wrr, ring_hash or an operator, got ${describeType(chosen)}`,
       );
   }
 };

@@ -32,6 +32,14 @@ describe("careless balancer options are an InvalidOption naming the option", () 
     ['p2c("x")', () => callAny(p2c, "x"), "p2c options"],
     ["p2c({ now: 5 })", () => callAny(p2c, { now: 5 }), "p2c now"],
     ["p2c({ decayMs: -1 })", () => callAny(p2c, { decayMs: -1 }), "p2c decayMs"],
+    ["p2c({ decayMs: 0 })", () => callAny(p2c, { decayMs: 0 }), "p2c decayMs"],
+    ["p2c({ scheduler: {} })", () => callAny(p2c, { scheduler: {} }), "p2c scheduler"],
+    ["p2c({ ejection: 5 })", () => callAny(p2c, { ejection: 5 }), "p2c ejection options"],
+    [
+      "p2c({ ejection: { failureRate: { threshold: 0 } } })",
+      () => callAny(p2c, { ejection: { failureRate: { threshold: 0 } } }),
+      "p2c ejection.failureRate.threshold",
+    ],
     ['p2c({ decayMs: "600" })', () => callAny(p2c, { decayMs: "600" }), "p2c decayMs"],
     ["random({ random: 1 })", () => callAny(random, { random: 1 }), "random random"],
     ["weightedRoundRobin(null)", () => callAny(weightedRoundRobin, null), "weightedRoundRobin options"],
@@ -53,6 +61,9 @@ describe("careless balancer options are an InvalidOption naming the option", () 
     expect(error.field).toBe("p2c decayMS");
     expect(error.message).toContain('did you mean "decayMs"');
     expect(thrown(() => callAny(ringHash, { replica: 8 })).message).toContain('did you mean "replicas"');
+    const nested = thrown(() => callAny(roundRobin, { ejection: { failureRate: { treshold: 0.5 } } }));
+    expect(nested.field).toBe("roundRobin ejection.failureRate treshold");
+    expect(nested.message).toContain('did you mean "threshold"');
   });
 
   it("ringHash's pick({ hashKey: null }) is an InvalidOption naming hashKey", () => {

@@ -108,7 +108,10 @@ describe("namingInterceptor", () => {
   });
 
   it("does not retry a request that is not idempotent, nor one whose body is a stream", async () => {
-    const { naming, servers, agent } = await setUp(["live", "dead"], { balancer: "round_robin" });
+    // Ejection off: every other request must reach the dead instance, so that each one counts.
+    const { naming, servers, agent } = await setUp(["live", "dead"], {
+      balancer: roundRobin({ addrScheme: "http", ejection: false }),
+    });
     const deadAddr = servers[1]!.addr;
     await servers[1]!.stop();
     register(naming, "demo", "h-dead", deadAddr);
@@ -208,7 +211,19 @@ describe("namingInterceptor's options", () => {
     expect(attempt(() => namingInterceptor(null as never))).toMatchObject({ _tag: "InvalidOption" });
     expect(attempt(() => namingInterceptor(naming, { balancr: "p2c" } as never))).toMatchObject({
       _tag: "InvalidOption",
-      message: expect.stringMatching(/balancr is not an option/),
+      message: expect.stringMatching(/balancr is not an option.*did you mean "balancer"/),
+    });
+    expect(attempt(() => namingInterceptor(naming, null as never))).toMatchObject({
+      _tag: "InvalidOption",
+      field: "namingInterceptor options",
+    });
+    expect(attempt(() => namingInterceptor(naming, { firstSetTimeoutMs: "5000" as never }))).toMatchObject({
+      _tag: "InvalidOption",
+      field: "firstSetTimeoutMs",
+      message: expect.stringMatching(/firstSetTimeoutMs must be a number > 0 ms, got a string/),
+    });
+    expect(attempt(() => namingInterceptor(naming, { firstSetTimeoutMs: 0 }))).toMatchObject({
+      field: "firstSetTimeoutMs",
     });
     expect(attempt(() => namingInterceptor(naming, { balancer: "ring_hash" }))).toMatchObject({
       _tag: "InvalidOption",
