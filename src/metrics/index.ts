@@ -4,3 +4,4 @@
  */
 export { instrumentNaming, type NamingMetrics, type NamingMetricsOptions } from "./instrument-naming.js";
 export { meterPicks, type PickMetricsOptions } from "./meter-picks.js";
+export type { MeterProviderLike } from "./meter-types.js";

@@ -1,12 +1,16 @@
-import type { Attributes, MeterProvider, ObservableResult } from "@opentelemetry/api";
 import { invalidOption } from "../model/index.js";
 import { LATENCY_BUCKETS_S, meterOf } from "./meter-of.js";
+import type {
+  MeterProviderLike,
+  MetricAttributes as Attributes,
+  ObservableResultLike,
+} from "./meter-types.js";
 import { probeOf, type ProbeSink } from "./probe.js";
 
 /** Options of {@link instrumentNaming}. */
 export interface NamingMetricsOptions {
   /** Where the instruments come from; by default the global one of `@opentelemetry/api`. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProviderLike;
 }
 
 /** The metrics of one naming, until {@link NamingMetrics.stop} is called. */
@@ -90,7 +94,7 @@ export const instrumentNaming = (
     advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
   });
 
-  const observe = (result: ObservableResult): void => {
+  const observe = (result: ObservableResultLike): void => {
     for (const [appId, size] of probe.sizes) result.observe(size, appAttributes(appId));
   };
   instances.addCallback(observe);

@@ -1,10 +1,14 @@
 import { createRequire } from "node:module";
-import type { Meter, MeterProvider } from "@opentelemetry/api";
+import type { MeterLike, MeterProviderLike } from "./meter-types.js";
 
 /** The meter's name: the instrumentation scope of every rxnaming instrument. */
 export const SCOPE = "rxnaming";
 
-type Api = typeof import("@opentelemetry/api");
+/** What rxnaming takes from `@opentelemetry/api` when it loads it. */
+interface Api {
+  readonly metrics: { getMeter(name: string): MeterLike };
+  createNoopMeter(): MeterLike;
+}
 
 let api: Api | null | undefined;
 
@@ -29,7 +33,7 @@ export const otelApi = (): Api | null => {
  * when nothing would record: no provider given and either no `@opentelemetry/api` or no SDK
  * registered (the API's no-op meter), so that callers skip the work altogether.
  */
-export const meterOf = (meterProvider: MeterProvider | undefined): Meter | undefined => {
+export const meterOf = (meterProvider: MeterProviderLike | undefined): MeterLike | undefined => {
   if (meterProvider !== undefined) return meterProvider.getMeter(SCOPE);
   const otel = otelApi();
   if (otel === null) return undefined;

@@ -1,14 +1,19 @@
 import * as O from "fp-ts/lib/Option.js";
-import type { Attributes, Counter, Histogram, MeterProvider } from "@opentelemetry/api";
 import { identity, map, type MonoTypeOperatorFunction } from "rxjs";
 import type { Picked, Picker, PickRequest, PickResult } from "../balancers/index.js";
 import type { Instance } from "../model/index.js";
 import { LATENCY_BUCKETS_S, meterOf } from "./meter-of.js";
+import type {
+  CounterLike as Counter,
+  HistogramLike as Histogram,
+  MeterProviderLike,
+  MetricAttributes as Attributes,
+} from "./meter-types.js";
 
 /** Options of {@link meterPicks}. */
 export interface PickMetricsOptions {
   /** Where the instruments come from; by default the global one of `@opentelemetry/api`. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProviderLike;
   /**
    * Adds the picked address (`rxnaming.endpoint`, "host:port") to every pick and call: one series
    * per instance, so only where the instances are few. Default false.
