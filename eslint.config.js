@@ -13,6 +13,7 @@ const ourRooms = [
   "backends",
   "operators",
   "balancers",
+  "metrics",
   "grpc",
   "undici",
   "console",
@@ -28,11 +29,19 @@ const allowed = {
   // Operators and balancers are separate rooms: both import the model alone.
   operators: ["model"],
   balancers: ["model"],
+  // Metrics: OpenTelemetry instruments over the model and the balancers' pickers.
+  metrics: ["model", "balancers"],
 };
+// Core and backends tell a naming's events to the metrics' probe, which imports nothing of ours;
+// the rest of metrics (OpenTelemetry, the pickers) stays out of their reach.
+const probeOnly = ["!**/metrics/probe.js"];
 const rooms = Object.fromEntries(
   Object.entries(allowed).map(([room, may]) => [
     room,
-    ourRooms.filter((r) => r !== room && !may.includes(r)).map((r) => `**/${r}/**`),
+    [
+      ...ourRooms.filter((r) => r !== room && !may.includes(r)).map((r) => `**/${r}/**`),
+      ...(room === "core" || room === "backends" ? probeOnly : []),
+    ],
   ]),
 );
 

@@ -32,6 +32,9 @@ export * from "./balancers/index.js";
 /** A pick: the instance, its address, and `done` to report how the call went (the public name of {@link Picked}). */
 export type { Picked as Pick } from "./balancers/index.js";
 
+// OpenTelemetry metrics (`@opentelemetry/api` is loaded only when they are asked for).
+export * from "./metrics/index.js";
+
 // gRPC: the resolver and the balancing policies (grpc-js is loaded only when this is called).
 export {
   registerGrpcResolver,

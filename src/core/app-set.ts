@@ -49,6 +49,11 @@ export class AppSet {
     return this.applied;
   }
 
+  /** How many instances the set holds. */
+  get size(): number {
+    return this.list.size;
+  }
+
   /** Applies a snapshot; returns the new set, or undefined when nothing changed. */
   applySnapshot(revision: Revision, kvs: readonly KeyValue[]): InstancesInfo | undefined {
     const first = this.applied === undefined;

@@ -18,6 +18,7 @@ import {
   type NamingError,
 } from "../model/index.js";
 import type { Backend } from "../port/index.js";
+import { Probe, probeOf, withProbe } from "../metrics/probe.js";
 import type { BackoffOptions } from "./backoff.js";
 import { registration, type RegisterOptions, type RegistrationEvent } from "./registration.js";
 import { resolver, type Resolver } from "./resolver.js";
@@ -91,6 +92,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
   const lingerMs = wholeAtLeast("lingerMs", options.lingerMs, 5_000, 0);
   const fetchTimeoutMs = wholeAtLeast("fetchTimeoutMs", options.fetchTimeoutMs, 10_000, 1);
 
+  const probe = probeOf(backend) ?? new Probe();
   const errors = new Subject<NamingError>();
   const report = (error: NamingError): void => errors.next(error);
   const backendFaults = backend.faults$.subscribe(report);
@@ -112,6 +114,7 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
         lingerMs,
         closed$,
         report,
+        probe,
         ended: () => {
           if (watches.get(appId) === watch) watches.delete(appId);
         },
@@ -155,21 +158,25 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
     isClosed: () => closed,
     report,
     track,
+    probe,
     ...(options.backoff && { backoff: options.backoff }),
   };
 
-  return {
-    scheme: backend.scheme,
-    errors$: errors.asObservable(),
-    register: (instance, registerOptions) => registration(registrationDeps, instance, registerOptions),
-    build: (appId, buildOptions) =>
-      resolver(
-        { appId, layout: backend.layout, scheduler: backend.scheduler, fetchTimeoutMs },
-        shared,
-        buildOptions === undefined ? undefined : options.pipeline?.(buildOptions),
-      ),
-    apps: () => [...watches.keys()],
-    // Every caller of close() waits for the same shutdown, the second as long as the first.
-    close: () => (closing ??= shutdown()),
-  };
+  return withProbe<CoreNaming<O>>(
+    {
+      scheme: backend.scheme,
+      errors$: errors.asObservable(),
+      register: (instance, registerOptions) => registration(registrationDeps, instance, registerOptions),
+      build: (appId, buildOptions) =>
+        resolver(
+          { appId, layout: backend.layout, scheduler: backend.scheduler, fetchTimeoutMs },
+          shared,
+          buildOptions === undefined ? undefined : options.pipeline?.(buildOptions),
+        ),
+      apps: () => [...watches.keys()],
+      // Every caller of close() waits for the same shutdown, the second as long as the first.
+      close: () => (closing ??= shutdown()),
+    },
+    probe,
+  );
 };

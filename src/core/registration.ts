@@ -34,6 +34,7 @@ import {
 } from "../model/index.js";
 import type { Backend, KeyLayout, Lease, Revision, TakeFrom } from "../port/index.js";
 import { backoffDelay, retryDelay, type BackoffOptions } from "./backoff.js";
+import type { Probe } from "../metrics/probe.js";
 
 /** What a registration reports, in order: registered, then updated or lost and registered again. */
 export type RegistrationEvent = Registered | Updated | Lost;
@@ -94,6 +95,8 @@ export interface RegistrationDeps {
   /** Keeps track of revocations still running, so `close()` can wait for them. */
   readonly track: (teardown: Observable<void>) => void;
   readonly backoff?: BackoffOptions;
+  /** Told of lost leases and of keys written again: for metrics. */
+  readonly probe?: Probe;
 }
 
 /** An instance, validated, with its value as the backend's layout stores it. */
@@ -256,6 +259,7 @@ const underLease = (
       take(1),
       map((error): RegistrationEvent => {
         deps.report(error);
+        deps.probe?.leaseLost(state.first!.appId);
         return { type: "lost", key: state.key ?? deps.backend.layout.keyOf(state.first!, lease.id) };
       }),
     ),
@@ -285,12 +289,11 @@ const writes = (
       state.key = key;
       deps.registered.set(state.identity!, key);
     }),
-    map(({ key, revision }, n): RegistrationEvent => ({
-      type: n === 0 ? "registered" : "updated",
-      key,
-      leaseId: lease.id,
-      revision,
-    })),
+    map(({ key, revision }, n): RegistrationEvent => {
+      // The first write under a lease granted after a loss: registered again.
+      if (n === 0 && state.leases.length > 1) deps.probe?.reregistered(state.first!.appId);
+      return { type: n === 0 ? "registered" : "updated", key, leaseId: lease.id, revision };
+    }),
   );
 
 /**

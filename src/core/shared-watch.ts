@@ -1,9 +1,10 @@
-import { defer, filter, finalize, map, retry, share, takeUntil, timer, type Observable } from "rxjs";
+import { defer, filter, finalize, map, retry, share, takeUntil, tap, timer, type Observable } from "rxjs";
 import { toNamingError, type InstancesInfo, type NamingError } from "../model/index.js";
 import type { Backend, WatchMessage } from "../port/index.js";
 import { AppSet } from "./app-set.js";
 import { retryDelay, type BackoffOptions } from "./backoff.js";
 import { LatestSubject } from "./latest-subject.js";
+import type { Probe } from "../metrics/probe.js";
 
 export interface SharedWatchOptions {
   readonly backend: Backend;
@@ -15,6 +16,8 @@ export interface SharedWatchOptions {
   /** Called when the backend watch ends (after the linger, or on close): the naming forgets the app. */
   readonly ended?: () => void;
   readonly backoff?: BackoffOptions;
+  /** Told of every new set, of retries and of the end: for metrics. */
+  readonly probe?: Probe;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface SharedWatchOptions {
  * when the naming closes.
  */
 export const sharedWatch = (options: SharedWatchOptions, appId: string): Observable<InstancesInfo> => {
-  const { backend, report } = options;
+  const { backend, report, probe } = options;
   const prefix = backend.layout.appPrefix(appId);
   return defer(() => {
     // One set per connection of the shared stream: after a linger teardown, start afresh.
@@ -50,6 +53,7 @@ export const sharedWatch = (options: SharedWatchOptions, appId: string): Observa
       retry({
         delay: (e: unknown, attempt) => {
           const error = toNamingError("watch")(e);
+          probe?.watchReconnected();
           // Access denied will not cure itself soon: retry it slowly rather than flood errors$.
           const backoff = error.recoverable ? options.backoff : { initialMs: 1_000, maxMs: 30_000 };
           return retryDelay(backend.scheduler, report, backoff)(error, attempt);
@@ -57,10 +61,14 @@ export const sharedWatch = (options: SharedWatchOptions, appId: string): Observa
         resetOnSuccess: true,
       }),
       filter((info): info is InstancesInfo => info !== undefined),
+      tap(() => probe?.updated(appId, set.size)),
     );
   }).pipe(
     takeUntil(options.closed$),
-    finalize(() => options.ended?.()),
+    finalize(() => {
+      probe?.ended(appId);
+      options.ended?.();
+    }),
     share({
       connector: () => new LatestSubject<InstancesInfo>(),
       resetOnError: true,

@@ -71,6 +71,8 @@ beforeAll(async () => {
         "@types/node": dev["@types/node"],
         etcd3: "~1.1.2", // only for the example that makes its own client
         undici: dev["undici"], // only for HTTP by name
+        "@opentelemetry/api": dev["@opentelemetry/api"], // only for metrics
+        "@opentelemetry/sdk-metrics": dev["@opentelemetry/sdk-metrics"],
       },
     }),
   );

@@ -12,6 +12,7 @@ import {
   type WatchMessage,
 } from "../../port/index.js";
 import { kratosV1Layout } from "../layouts/index.js";
+import { Probe, withProbe } from "../../metrics/probe.js";
 import { etcdError } from "./etcd-errors.js";
 import { checkEtcd3Client } from "./etcd3-internals.js";
 import { EtcdLease, type EtcdLeaseContext } from "./etcd-lease.js";
@@ -50,12 +51,13 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
   const members = new Members(client);
   const faults = new Subject<NamingError>();
   const fault = (error: NamingError): void => faults.next(error);
+  const probe = new Probe();
   // Made on the first grant: a naming that only watches never loads or keeps it.
   let keepAliveHub: KeepAliveHub | undefined;
   // Lease grants not answered yet (and the revokes of those that landed unwanted): close() waits.
   const granting = new Set<Promise<void>>();
   let closing = false;
-  const keepAlive = (): KeepAliveHub => (keepAliveHub ??= new KeepAliveHub({ members, fault }));
+  const keepAlive = (): KeepAliveHub => (keepAliveHub ??= new KeepAliveHub({ members, fault, probe }));
   // A gateway that starts watching 1,000 apps at once must not send 1,000 full reads at once: they
   // would time each other out under load. A few at a time, the rest queued (their own deadlines
   // start when they are sent).
@@ -92,6 +94,7 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     {
       members,
       fault,
+      probe,
       // Any unary call re-authenticates when the token has expired.
       refreshAuth: async () => {
         const request = { key: Buffer.from("/"), count_only: true };
@@ -128,7 +131,10 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
           batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
           skipped: (error) => subscriber.next({ type: "fault", error }),
           // Compacted past our revision: read the whole set again; core emits the difference.
-          compacted: () => snapshotThenWatch(),
+          compacted: () => {
+            probe.reread();
+            snapshotThenWatch();
+          },
           failed: (error) => subscriber.error(error),
         });
       };
@@ -154,61 +160,64 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
       };
     });
 
-  return {
-    scheme: "etcd",
-    scheduler: asyncScheduler,
-    layout: options.layout ?? kratosV1Layout(),
-    faults$: faults.asObservable(),
-    watch,
-    // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
-    // etcd was slow, or at once) would be a lease kept alive by nobody's wish; it is revoked instead,
-    // and close() waits for that. See docs/registration.md#close-and-revoke.
-    grant: (ttlSeconds) =>
-      new Observable<Lease>((subscriber) => {
-        let wanted = true;
-        const landed = EtcdLease.grant(leaseContext(), ttlSeconds)().then(async (result) => {
-          if (result._tag === "Left") {
-            if (wanted) subscriber.error(result.left);
-          } else if (wanted && !closing) {
-            subscriber.next(result.right);
-            subscriber.complete();
-          } else {
-            await lastValueFrom(result.right.revoke(), { defaultValue: undefined });
-          }
-        });
-        granting.add(landed);
-        void landed.finally(() => granting.delete(landed));
-        return () => {
-          wanted = false;
-        };
-      }),
-    delete: (key) =>
-      fromTaskEither(
-        TE.tryCatch(
-          async () => {
-            const request = { key: Buffer.from(key) };
-            await members.unary<IDeleteRangeResponse>(
-              {
-                service: "KV",
-                method: "deleteRange",
-                request,
-                fallback: (o) => client.kv.deleteRange(request, o),
-              },
-              deadlineMs,
-            );
-          },
-          etcdError("delete", key),
+  return withProbe<Backend>(
+    {
+      scheme: "etcd",
+      scheduler: asyncScheduler,
+      layout: options.layout ?? kratosV1Layout(),
+      faults$: faults.asObservable(),
+      watch,
+      // Not fromTaskEither: a grant that lands after its subscriber left (a registration ended while
+      // etcd was slow, or at once) would be a lease kept alive by nobody's wish; it is revoked instead,
+      // and close() waits for that. See docs/registration.md#close-and-revoke.
+      grant: (ttlSeconds) =>
+        new Observable<Lease>((subscriber) => {
+          let wanted = true;
+          const landed = EtcdLease.grant(leaseContext(), ttlSeconds)().then(async (result) => {
+            if (result._tag === "Left") {
+              if (wanted) subscriber.error(result.left);
+            } else if (wanted && !closing) {
+              subscriber.next(result.right);
+              subscriber.complete();
+            } else {
+              await lastValueFrom(result.right.revoke(), { defaultValue: undefined });
+            }
+          });
+          granting.add(landed);
+          void landed.finally(() => granting.delete(landed));
+          return () => {
+            wanted = false;
+          };
+        }),
+      delete: (key) =>
+        fromTaskEither(
+          TE.tryCatch(
+            async () => {
+              const request = { key: Buffer.from(key) };
+              await members.unary<IDeleteRangeResponse>(
+                {
+                  service: "KV",
+                  method: "deleteRange",
+                  request,
+                  fallback: (o) => client.kv.deleteRange(request, o),
+                },
+                deadlineMs,
+              );
+            },
+            etcdError("delete", key),
+          ),
         ),
-      ),
-    close: async () => {
-      // Core revoked every registration already; grants still in flight are revoked as they land
-      // (each within its deadline), and then nothing left may keep the process alive.
-      closing = true;
-      await Promise.all([...granting]);
-      ownership?.closeAll();
-      hub.close();
-      keepAliveHub?.close();
-      faults.complete();
+      close: async () => {
+        // Core revoked every registration already; grants still in flight are revoked as they land
+        // (each within its deadline), and then nothing left may keep the process alive.
+        closing = true;
+        await Promise.all([...granting]);
+        ownership?.closeAll();
+        hub.close();
+        keepAliveHub?.close();
+        faults.complete();
+      },
     },
-  };
+    probe,
+  );
 };

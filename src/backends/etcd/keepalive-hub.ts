@@ -2,6 +2,7 @@ import type { ILeaseKeepAliveRequest, ILeaseKeepAliveResponse } from "etcd3";
 import { backendError, type NamingError } from "../../model/index.js";
 import type { Members } from "./members.js";
 import { StreamEngine } from "./stream-engine.js";
+import type { Probe } from "../../metrics/probe.js";
 
 interface Held {
   readonly id: string;
@@ -10,6 +11,8 @@ interface Held {
   lastConfirmed: number;
   /** When the next keep-alive is due. */
   nextDue: number;
+  /** When the last keep-alive was sent (performance.now()): its answer's latency is measured from it. */
+  sentAt: number;
   readonly lost: (error: NamingError) => void;
 }
 
@@ -24,6 +27,8 @@ export interface KeepAliveHubContext {
   readonly members: Members;
   /** Faults of the stream as a whole, once per outage: for `errors$`. */
   readonly fault: (error: NamingError) => void;
+  /** Told each keep-alive's latency: for metrics. */
+  readonly probe?: Probe;
 }
 
 /**
@@ -60,12 +65,14 @@ export class KeepAliveHub {
   private closed = false;
   /** The newest Raft term seen in a keep-alive answer or a probe. */
   private term = 0;
+  private readonly probe: Probe | undefined;
 
   constructor(
     context: KeepAliveHubContext,
     private readonly options: KeepAliveHubOptions = {},
   ) {
     const { members } = context;
+    this.probe = context.probe;
     this.engine = new StreamEngine<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>({
       name: "lease keep-alive stream",
       open: () =>
@@ -94,7 +101,7 @@ export class KeepAliveHub {
   add(id: string, ttlSeconds: number, lost: (error: NamingError) => void): () => void {
     const now = Date.now();
     const ttlMs = ttlSeconds * 1000;
-    const held: Held = { id, ttlMs, lastConfirmed: now, nextDue: now + ttlMs / 3, lost };
+    const held: Held = { id, ttlMs, lastConfirmed: now, nextDue: now + ttlMs / 3, sentAt: 0, lost };
     const replaced = this.held.get(id);
     if (replaced !== undefined) this.remove(replaced);
     this.held.set(id, held);
@@ -154,7 +161,10 @@ export class KeepAliveHub {
   }
 
   private send(held: Held, now: number): void {
-    if (this.engine.send({ ID: held.id })) held.nextDue = now + held.ttlMs / 3;
+    if (this.engine.send({ ID: held.id })) {
+      held.nextDue = now + held.ttlMs / 3;
+      held.sentAt = performance.now();
+    }
   }
 
   /**
@@ -189,6 +199,7 @@ export class KeepAliveHub {
       return;
     }
     held.lastConfirmed = Date.now();
+    if (held.sentAt > 0) this.probe?.keepAlive((performance.now() - held.sentAt) / 1000);
   }
 
   private declareLost(held: Held, reason: string): void {

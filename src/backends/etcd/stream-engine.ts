@@ -69,6 +69,8 @@ export interface StreamEngineSpec<Req, Res> {
    * worth waiting for; false when it is not alive; or why the stream must be re-made all the same.
    */
   readonly confirm?: (host: string | undefined) => Promise<boolean | string>;
+  /** The stream is open again after a failure: for metrics. */
+  readonly reopened?: () => void;
   /** Runs before the stream is re-made after `error` (e.g. to refresh an expired auth token). */
   readonly beforeReconnect?: (error: NamingError) => Promise<void>;
 }
@@ -177,6 +179,7 @@ export class StreamEngine<Req, Res> {
           ticker: setInterval(() => this.tick(opened), this.spec.tickMs),
         };
         this.enter(opened);
+        if (this.failures > 0) this.spec.reopened?.();
         stream
           .on("data", (res: Res) => this.onData(opened, res))
           .on("error", (err: Error) => this.broken(opened, err))

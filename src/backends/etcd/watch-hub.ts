@@ -8,6 +8,7 @@ import type { Members } from "./members.js";
 import { prefixEnd } from "./prefix-end.js";
 import { notUtf8 } from "./range-page.js";
 import { StreamEngine } from "./stream-engine.js";
+import type { Probe } from "../../metrics/probe.js";
 
 /** What a watch of the hub is told. */
 export interface WatchHandlers {
@@ -43,6 +44,8 @@ export interface WatchHubContext {
   readonly fault: (error: NamingError) => void;
   /** Called after a watch was refused for an invalid auth token, before the stream is re-made. */
   readonly refreshAuth?: () => Promise<void>;
+  /** Told when the stream is open again after a break: for metrics. */
+  readonly probe?: Probe;
 }
 
 interface Entry {
@@ -118,6 +121,7 @@ export class WatchHub {
       data: (res) => this.onResponse(res),
       fault: context.fault,
       suspect: (host, error) => members.streamFailed(host, error),
+      reopened: () => context.probe?.watchReconnected(),
       backoff: reconnect,
       tickMs: probeMs,
       silentMs: () => options.hungMs ?? 6_000,

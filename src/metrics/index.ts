@@ -1,0 +1,7 @@
+/**
+ * OpenTelemetry metrics of namings and balancers (docs/metrics.md). `@opentelemetry/api` is an
+ * optional peer dependency, loaded only when an instrument is wanted.
+ */
+export { instrumentNaming, type NamingMetrics, type NamingMetricsOptions } from "./instrument-naming.js";
+export { meterPicks, type PickMetricsOptions } from "./meter-picks.js";
+export type { MeterProviderLike } from "./meter-types.js";
