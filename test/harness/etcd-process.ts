@@ -321,6 +321,14 @@ export class EtcdProcess {
     return metricSum(await this.metrics(), "etcd_debugging_mvcc_watcher_total");
   }
 
+  /**
+   * Lease keep-alives this member has granted since it started (`etcd_debugging_lease_renewed_total`;
+   * counted where the lease is renewed, the leader in a cluster): a keep-alive round that landed.
+   */
+  async leaseRenewals(): Promise<number> {
+    return metricSum(await this.metrics(), "etcd_debugging_lease_renewed_total");
+  }
+
   /** gRPC watch streams open on this member (`etcd_debugging_mvcc_watch_stream_total`). */
   async watchStreamCount(): Promise<number> {
     return metricSum(await this.metrics(), "etcd_debugging_mvcc_watch_stream_total");
