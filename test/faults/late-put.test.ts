@@ -43,18 +43,6 @@ const pausedFollower = async (
   return { paused, healthy: cluster.members.filter((m) => m !== paused) };
 };
 
-/** Calls of `method` a member has started and finished handling, from its gRPC server metrics. */
-const calls = async (member: EtcdProcess, method: string): Promise<{ started: number; handled: number }> => {
-  const metrics = await member.metrics();
-  const sum = (name: string): number => {
-    let total = 0;
-    for (const [key, n] of metrics)
-      if (key.startsWith(`${name}{`) && key.includes(`grpc_method="${method}"`)) total += n;
-    return total;
-  };
-  return { started: sum("grpc_server_started_total"), handled: sum("grpc_server_handled_total") };
-};
-
 describe("a write that timed out on a paused member", () => {
   const clients: Etcd3[] = [];
   const backends: Backend[] = [];
@@ -104,7 +92,7 @@ describe("a write that timed out on a paused member", () => {
     const lease: Lease = await firstValueFrom(backend.grant(10));
     const put = (version: string): Promise<string> => firstValueFrom(lease.put(KEY, value(version)));
     await put("v0");
-    const txnsBefore = (await calls(paused, "Txn")).started;
+    const txnsBefore = (await paused.grpcCalls("Txn")).started;
     paused.pause();
     // Issued one after another, the calls take turns over the two members: half are sent to the
     // paused one first, time out there, and are then written through the healthy one.
@@ -116,7 +104,7 @@ describe("a write that timed out on a paused member", () => {
     // The resumed member has handled every write it was sent: each late one is applied, or refused, by now.
     await waitFor(
       async () => {
-        const txn = await calls(paused, "Txn");
+        const txn = await paused.grpcCalls("Txn");
         return txn.started > txnsBefore && txn.handled === txn.started;
       },
       { timeoutMs: 3_000, message: "the paused member's writes handled" },
