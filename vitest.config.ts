@@ -10,7 +10,14 @@ const alias = [
 
 // Files that take more than about 30 s alone: their own project, run by `npm test` and
 // `npm run test:slow`, not by `npm run test:unit` nor by the suite projects.
-const slow = ["test/etcd/grpc-proxy-processes.test.ts", "test/cli/streams.test.ts"];
+const slow = [
+  "test/etcd/grpc-proxy-processes.test.ts",
+  "test/etcd/close-leases.test.ts",
+  "test/cli/cli.test.ts",
+  "test/cli/command-line.test.ts",
+  "test/cli/hostile-store.test.ts",
+  "test/cli/streams.test.ts",
+];
 
 // Projects so that each suite can run alone (`npm run test:faults`) and all run in `npm test`.
 // The etcd suites start real etcd processes: they run their files one at a time, so that
