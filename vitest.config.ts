@@ -15,6 +15,7 @@ const slow = [
   "test/etcd/close-leases.test.ts",
   "test/cli/cli.test.ts",
   "test/cli/command-line.test.ts",
+  "test/cli/demo-screen.test.ts",
   "test/cli/hostile-store.test.ts",
   "test/cli/streams.test.ts",
 ];
