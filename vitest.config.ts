@@ -8,7 +8,19 @@ const alias = [
   { find: /^rxnaming\/(.*)$/, replacement: src("$1/index.ts") },
 ];
 
-// Four projects so that each suite can run alone (`npm run test:faults`) and all run in `npm test`.
+// Files that take more than about 30 s alone: their own project, run by `npm test` and
+// `npm run test:slow`, not by `npm run test:unit` nor by the suite projects.
+const slow = [
+  "test/etcd/grpc-proxy-processes.test.ts",
+  "test/etcd/close-leases.test.ts",
+  "test/cli/cli.test.ts",
+  "test/cli/command-line.test.ts",
+  "test/cli/demo-screen.test.ts",
+  "test/cli/hostile-store.test.ts",
+  "test/cli/streams.test.ts",
+];
+
+// Projects so that each suite can run alone (`npm run test:faults`) and all run in `npm test`.
 // The etcd suites start real etcd processes: they run their files one at a time, so that
 // two suites never race for the machine's two cores and timing-sensitive fault tests stay honest.
 export default defineConfig({
@@ -39,6 +51,7 @@ export default defineConfig({
         test: {
           name: "etcd",
           benchmark: { include: [] },
+          exclude: slow,
           include: [
             "test/etcd/**/*.test.ts",
             "test/harness-selftest/**/*.test.ts",
@@ -54,6 +67,7 @@ export default defineConfig({
         test: {
           name: "faults",
           benchmark: { include: [] },
+          exclude: slow,
           include: ["test/faults/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
@@ -64,6 +78,7 @@ export default defineConfig({
         test: {
           name: "zookeeper",
           benchmark: { include: [] },
+          exclude: slow,
           include: ["test/zookeeper/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -84,9 +99,20 @@ export default defineConfig({
         test: {
           name: "discovery",
           benchmark: { include: [] },
+          exclude: slow,
           include: ["test/discovery/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "slow",
+          benchmark: { include: [] },
+          include: slow,
+          testTimeout: 300_000,
+          hookTimeout: 240_000,
           fileParallelism: false,
         },
       },

@@ -10,7 +10,8 @@ describe("Limiter", () => {
     const task = (n: number) => async () => {
       started.push(n);
       most = Math.max(most, ++running);
-      await new Promise((resolve) => setTimeout(resolve, 5 + (n % 4)));
+      const workMs = 5 + (n % 4); // tasks settle out of order
+      await new Promise((resolve) => setTimeout(resolve, workMs));
       running--;
       if (n === 4) throw new Error("task 4 failed");
       return n;

@@ -1,7 +1,7 @@
 import { Etcd3 } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
-import { startEtcd, startProxy, useEtcd } from "../harness/index.js";
+import { holdFor, startEtcd, startProxy, useEtcd } from "../harness/index.js";
 import {
   buildCli,
   CliProcess,
@@ -188,7 +188,9 @@ describe("errors$ on stderr, by cause", () => {
       proxy.cut({ mode: "reset" });
       const since = Date.now();
       await waitForStderr(register, /rxnaming: retrying: .*etcd/);
-      await new Promise((r) => setTimeout(r, 3_000));
+      // The cut goes on while the retry lines are counted: at most about one a second.
+      const observedMs = 3_000;
+      await holdFor(observedMs);
       const lines = register.stderr.split("\n").filter((l) => /retrying/.test(l));
       expect(lines.length).toBeLessThanOrEqual(Math.ceil((Date.now() - since) / 1000) + 1);
     } finally {

@@ -105,7 +105,8 @@ describe("fetch()", () => {
     const link = new MemoryLink();
     link.cut();
     const naming = memoryNaming({ store, link, fetchTimeoutMs: 5_000 });
-    setTimeout(() => link.restore(), 100);
+    const outageMs = 100;
+    setTimeout(() => link.restore(), outageMs);
     const result = await naming.build("demo").fetch()();
     expect(result).toMatchObject({ _tag: "Right", right: { appId: "demo", instances: [] as Instance[] } });
     await naming.close();

@@ -115,7 +115,9 @@ describe("etcd naming", () => {
     const latest: string[][] = [];
     const subs: Subscription[] = [];
     for (let i = 0; i < 8; i++) {
-      await new Promise((r) => setTimeout(r, 25));
+      // Each resolver starts some writes after the one before it, at another revision.
+      const writesBefore = n;
+      await waitFor(() => n >= writesBefore + 5, { message: "writes between resolver starts" });
       const slot = latest.push([]) - 1;
       subs.push(
         world
@@ -169,13 +171,21 @@ describe("etcd naming", () => {
     const app = freshApp();
     const naming = world.naming();
     const before = await etcd().etcdctl(["lease", "list"]);
+    const grantsBefore = (await etcd().grpcCalls("LeaseGrant")).handled;
     // Unsubscribed at once: the grant is still in flight, and must not outlive its subscriber.
     for (let i = 0; i < 5; i++)
       naming
         .register(inst(app, `h${i}`))
         .subscribe()
         .unsubscribe();
-    await new Promise((r) => setTimeout(r, 500));
+    // etcd has granted the five leases; each must be revoked, not left to expire.
+    await waitFor(async () => (await etcd().grpcCalls("LeaseGrant")).handled >= grantsBefore + 5, {
+      message: "the five grants answered",
+    });
+    await waitFor(async () => (await etcd().etcdctl(["lease", "list"])) === before, {
+      timeoutMs: 1_000,
+      message: "the five leases revoked",
+    });
     expect(await etcd().etcdctl(["lease", "list"])).toBe(before);
     expect(await world.get(`/kratos_etcd/${app}/h0`)).toBeUndefined();
   });
@@ -190,19 +200,23 @@ describe("etcd naming", () => {
     try {
       const stay = freshApp();
       const churn = freshApp();
+      const watchersAtStart = await etcd().watcherCount();
+      const watchers = (count: number, message: string): Promise<unknown> =>
+        waitFor(async () => (await etcd().watcherCount()) === count, { message });
       const staying = naming.build(stay).instances$;
       const held = staying.subscribe();
+      await watchers(watchersAtStart + 1, "the staying app's watcher");
       for (let round = 0; round < 5; round++) {
         const sub = naming.build(churn).instances$.subscribe();
         await firstValueFrom(naming.build(churn).instances$.pipe(timeout(3_000)));
         sub.unsubscribe();
-        await new Promise((r) => setTimeout(r, 20));
+        await watchers(watchersAtStart + 1, `the churning app's watcher gone (round ${round})`);
       }
       // The last watcher of the stream going away, several times: must not count as failures.
       held.unsubscribe();
       for (let round = 0; round < 4; round++) {
         await firstValueFrom(naming.build(churn).instances$.pipe(timeout(3_000)));
-        await new Promise((r) => setTimeout(r, 20));
+        await watchers(watchersAtStart, `no watcher left (round ${round})`);
       }
       const again = staying.subscribe();
       for (let i = 0; i < 5; i++) await client.put(`/probe/${i}`).value("x").exec();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type RegistrationEvent } from "../../src/index.js";
 import { encodeInstance } from "../../src/testing/index.js";
 import {
+  holdFor,
   startEtcd,
   startGrpcProxy,
   startProxy,
@@ -62,7 +63,8 @@ describe("through etcd's gRPC proxy", () => {
       // Quiet for longer than the hung-stream threshold (6 s) and past 3 TTLs: the keep-alives went
       // through, and the quiet watch was not taken for a hung one.
       const quietFrom = Date.now();
-      await new Promise((r) => setTimeout(r, 7_000));
+      const quietMs = 7_000;
+      await holdFor(quietMs);
       expect((await etcdState(w.admin, app)).fingerprint).toEqual(["h1="]);
       expect(events.map((e) => e.type)).toEqual(["registered"]);
       expect(errors.since(quietFrom).map((e) => e.message)).toEqual([]);
@@ -93,7 +95,9 @@ describe("through etcd's gRPC proxy", () => {
     });
     const recorders: Recorder[] = [];
     for (let i = 0; i < 6; i++) {
-      await new Promise((r) => setTimeout(r, 25));
+      // Each resolver starts some writes after the one before it, at another revision.
+      const writesBefore = n;
+      await waitFor(() => n >= writesBefore + 5, { message: "writes between resolver starts" });
       recorders.push(new Recorder(w.naming({}, w.client({ hosts: [proxy.endpoint] })).build(app).instances$));
     }
     await waitFor(() => n >= 200, { timeoutMs: 20_000 });

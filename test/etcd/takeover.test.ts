@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { NamingError, RegistrationEvent } from "../../src/index.js";
 import { freshApp, inst } from "../contract/naming-contract.js";
-import { sleep, useEtcd, waitFor } from "../harness/index.js";
+import { useEtcd, waitFor } from "../harness/index.js";
 import { EtcdWorld } from "./support.js";
 
 const etcd = useEtcd();
@@ -95,8 +95,13 @@ describe("takeover of a registered key (real etcd)", () => {
       });
       expect(await etcd().watcherCount()).toBe(watchersBefore + 1);
       const before = await revision(world);
-      // A window longer than a keep-alive round (TTL/3), to see that nothing is written meanwhile.
-      await sleep(4_000);
+      // A keep-alive round renews every lease without writing anything.
+      const leases = new Set(events.map((e) => (e.type === "registered" ? e.leaseId : "")));
+      const renewalsBefore = await etcd().leaseRenewals();
+      await waitFor(async () => (await etcd().leaseRenewals()) >= renewalsBefore + leases.size, {
+        timeoutMs: 10_000,
+        message: `a keep-alive round for ${leases.size} lease(s)`,
+      });
       expect(await revision(world)).toBe(before);
       expect(events.every((e) => e.type === "registered")).toBe(true);
       for (const sub of subs) sub.unsubscribe();

@@ -3,7 +3,14 @@
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/index.js";
-import { startCluster, startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
+import {
+  holdFor,
+  startCluster,
+  startEtcd,
+  startProxy,
+  useHarnessCleanup,
+  waitFor,
+} from "../harness/index.js";
 import {
   converged,
   ErrorLog,
@@ -33,7 +40,7 @@ describe("hung etcd (SIGSTOP)", () => {
     const naming = world.naming({ ttlSeconds: 5 });
     const errors = new ErrorLog(naming);
     const recorder = new Recorder(naming.build(app).instances$);
-    const { events, errors: regErrors, sub } = new RegistrationLog(naming.register(inst(app, "h1")));
+    const { errors: regErrors, sub } = new RegistrationLog(naming.register(inst(app, "h1")));
     try {
       await recorder.until((h) => h.includes("h1"));
       const pausedAt = Date.now();
@@ -42,12 +49,10 @@ describe("hung etcd (SIGSTOP)", () => {
       const noticedIn = noticed.at - pausedAt;
       expect(noticedIn).toBeLessThan(10_000);
       etcd.resume();
-      const resumedAt = Date.now();
       // The watch works again: a put made now is seen.
       const admin = world.client();
       await putInstance(admin, app, "h2", "v1");
       await recorder.until((h) => h.includes("h2"), 5_000, "a put after SIGCONT");
-      const watchBackIn = Date.now() - resumedAt;
       // The registration is there (kept, or re-granted if etcd expired it on waking up).
       await waitFor(async () => (await world!.get(keyOf(app, "h1"))) !== undefined, {
         timeoutMs: 5_000,
@@ -56,10 +61,6 @@ describe("hung etcd (SIGSTOP)", () => {
       await converged(world.admin, app, [recorder], 5_000);
       expect(regErrors).toEqual([]);
       expect(recorder.errors).toEqual([]);
-      console.info(
-        `[hung single] noticed ${noticedIn} ms after SIGSTOP (${noticed.error.message}); watch back ` +
-          `${watchBackIn} ms after SIGCONT; registration events ${events.map((e) => e.type).join(",")}`,
-      );
     } finally {
       sub.unsubscribe();
     }
@@ -73,30 +74,25 @@ describe("hung etcd (SIGSTOP)", () => {
     const naming = world.naming({ ttlSeconds: 10 }, world.client({ hosts: proxies.map((p) => p.endpoint) }));
     const errors = new ErrorLog(naming);
     const recorder = new Recorder(naming.build(app).instances$);
-    const events: (RegistrationEvent & { at: number })[] = [];
+    const events: RegistrationEvent[] = [];
     const regErrors: unknown[] = [];
     const sub: Subscription = naming.register(inst(app, "h1")).subscribe({
-      next: (e) => events.push({ ...e, at: Date.now() }),
+      next: (e) => events.push(e),
       error: (e: unknown) => regErrors.push(e),
     });
     try {
       await recorder.until((h) => h.includes("h1"));
-      await new Promise((r) => setTimeout(r, 500));
       // Hang the member that carries the client's watch stream, or its lease keep-alive stream (this
       // client is the only one with either).
       const watchIndex = await memberWith(cluster.members, "Watch");
       const keepAliveIndex = await memberWith(cluster.members, "LeaseKeepAlive");
-      const leader = await cluster.leader();
       const victim = cluster.member(hang === "Watch" ? watchIndex : keepAliveIndex);
       const pausedAt = Date.now();
       victim.pause();
-      let noticedIn = -1;
-      let noticedBy = "";
       if (victim === cluster.member(watchIndex)) {
         // The watch stream has to notice, and say so on errors$.
         const noticed = await errors.first(pausedAt, (e) => e._tag === "Backend", 10_000, "the hang noticed");
-        noticedIn = noticed.at - pausedAt;
-        noticedBy = noticed.error.message;
+        expect(noticed.at - pausedAt).toBeLessThan(10_000);
       }
       // Through the other members: a put made after the hang reaches the watch.
       const direct = world.client({
@@ -114,17 +110,10 @@ describe("hung etcd (SIGSTOP)", () => {
         { timeoutMs: 10_000, intervalMs: 100, message: "a put through the other members" },
       );
       await recorder.until((h) => h.includes("h2"), 12_000, "a put after the hang");
-      const watchMovedIn = Date.now() - pausedAt;
       // Keep-alives moved too: after more than the TTL since the hang, the lease is still alive.
-      await new Promise((r) => setTimeout(r, Math.max(0, 12_000 - (Date.now() - pausedAt))));
+      const hangMs = 12_000;
+      await holdFor(hangMs - (Date.now() - pausedAt));
       const value = await direct.get(keyOf(app, "h1")).exec();
-      const summary =
-        `[hung cluster, ${hang} member] paused ${victim.name} (${victim === leader ? "leader" : "follower"}; watch on ` +
-        `${cluster.member(watchIndex).name}, keep-alive on ${cluster.member(keepAliveIndex).name}); ` +
-        `errors$ noticed ${noticedIn} ms after SIGSTOP (${noticedBy}); watch saw a new put ${watchMovedIn} ms ` +
-        `after SIGSTOP; registration events ${events.map((e) => `${e.type}@${e.at - pausedAt}`).join(",")}; ` +
-        `key ${value.kvs.length === 1 ? "alive" : "gone"} at ${Date.now() - pausedAt} ms`;
-      console.info(summary);
       expect(value.kvs).toHaveLength(1);
       expect(events.filter((e) => e.type === "lost")).toEqual([]);
       expect(regErrors).toEqual([]);

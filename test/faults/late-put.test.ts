@@ -11,11 +11,11 @@ import { etcdClientOptions } from "../../src/index.js";
 import { encodeInstance } from "../../src/testing/index.js";
 import type { Backend, Lease } from "../../src/port/index.js";
 import {
-  type EtcdCluster,
-  type EtcdProcess,
-  sleep,
   startCluster,
   useHarnessCleanup,
+  waitFor,
+  type EtcdCluster,
+  type EtcdProcess,
 } from "../harness/index.js";
 import { inst } from "./support.js";
 
@@ -77,8 +77,10 @@ describe("a write that timed out on a paused member", () => {
     await toHealthy.put(KEY).value(value("v2")).exec();
     expect(await read(toHealthy)).toBe(value("v2"));
     paused.resume();
-    await sleep(3_000);
-    expect(await read(toHealthy)).toBe(value("v1"));
+    await waitFor(async () => (await read(toHealthy)) === value("v1"), {
+      timeoutMs: 3_000,
+      message: "a late put applied after the resume",
+    });
   }, 60_000);
 
   it("cannot overwrite a later write of the same lease: the registration's puts are conditional", async () => {
@@ -90,6 +92,7 @@ describe("a write that timed out on a paused member", () => {
     const lease: Lease = await firstValueFrom(backend.grant(10));
     const put = (version: string): Promise<string> => firstValueFrom(lease.put(KEY, value(version)));
     await put("v0");
+    const txnsBefore = (await paused.grpcCalls("Txn")).started;
     paused.pause();
     // Issued one after another, the calls take turns over the two members: half are sent to the
     // paused one first, time out there, and are then written through the healthy one.
@@ -98,7 +101,14 @@ describe("a write that timed out on a paused member", () => {
     const v2 = await put("v2");
     expect(await read(client(healthy))).toBe(value("v2"));
     paused.resume();
-    await sleep(3_000);
+    // The resumed member has handled every write it was sent: each late one is applied, or refused, by now.
+    await waitFor(
+      async () => {
+        const txn = await paused.grpcCalls("Txn");
+        return txn.started > txnsBefore && txn.handled === txn.started;
+      },
+      { timeoutMs: 3_000, message: "the paused member's writes handled" },
+    );
     const reader = client(healthy);
     const kv = (await reader.get(KEY).exec()).kvs[0];
     expect(kv?.value.toString()).toBe(value("v2"));

@@ -4,7 +4,14 @@ import { Etcd3 } from "etcd3";
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/index.js";
-import { startEtcd, startProxy, useHarnessCleanup, waitFor, type CutMode } from "../harness/index.js";
+import {
+  holdFor,
+  startEtcd,
+  startProxy,
+  useHarnessCleanup,
+  waitFor,
+  type CutMode,
+} from "../harness/index.js";
 import { ErrorLog, EtcdWorld, freshApp, inst, keyOf, Recorder } from "./support.js";
 
 useHarnessCleanup();
@@ -38,11 +45,11 @@ describe("lost lease (proxy cut longer than the TTL)", () => {
     const regErrors = new ErrorLog(registering);
     const consumer = new Recorder(world.naming().build(app).instances$); // another client, direct
 
-    const events: { at: number; event: RegistrationEvent }[] = [];
+    const events: { event: RegistrationEvent }[] = [];
     const subscriberErrors: unknown[] = [];
     let completed = false;
     const sub: Subscription = registering.register(inst(app, "h1")).subscribe({
-      next: (event) => events.push({ at: Date.now(), event }),
+      next: (event) => events.push({ event }),
       error: (e: unknown) => subscriberErrors.push(e),
       complete: () => (completed = true),
     });
@@ -51,18 +58,14 @@ describe("lost lease (proxy cut longer than the TTL)", () => {
       await consumer.until((h) => h.includes("h1"), 5_000, "consumer sees h1");
       const first = events[0]!.event as Extract<RegistrationEvent, { type: "registered" }>;
 
-      const cutAt = Date.now();
       proxy.cut({ mode });
       // etcd expires the lease (and deletes the key) once the TTL passes without keep-alive.
       await consumer.until((h) => !h.includes("h1"), TTL * 1000 + 4_000, "consumer sees h1 go");
-      const goneAfter = Date.now() - cutAt;
       expect(await world.get(key)).toBeUndefined();
-      await new Promise((r) => setTimeout(r, extraCutMs));
+      await holdFor(extraCutMs);
 
-      const restoredAt = Date.now();
       proxy.restore();
       await consumer.until((h) => h.includes("h1"), 2_000, "consumer sees h1 again within 2 s of restore");
-      const backAfter = Date.now() - restoredAt;
       expect(await world.get(key)).toBeDefined();
       await waitFor(() => events.filter((e) => e.event.type === "registered").length >= 2, {
         timeoutMs: 2_000,
@@ -86,10 +89,6 @@ describe("lost lease (proxy cut longer than the TTL)", () => {
       const collapsed = seq.filter((v, i) => i === 0 || v !== seq[i - 1]);
       expect(collapsed.slice(-3)).toEqual([true, false, true]);
       expect(consumer.errors).toEqual([]);
-      console.info(
-        `[lost-lease ${mode}, ${clientKind} client] key gone ${goneAfter} ms after cut; cut held ${Date.now() - cutAt - backAfter} ms; ` +
-          `back ${backAfter} ms after restore; lost event ${events[1]!.at - cutAt} ms after cut`,
-      );
     } finally {
       sub.unsubscribe();
       if (defaultClient !== undefined) {

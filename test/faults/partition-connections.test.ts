@@ -7,7 +7,7 @@
 import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegistrationEvent } from "../../src/index.js";
-import { sleep, startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
+import { holdFor, startEtcd, startProxy, useHarnessCleanup, waitFor } from "../harness/index.js";
 import { EtcdWorld, freshApp, inst, putInstance, Recorder } from "./support.js";
 
 useHarnessCleanup("each");
@@ -35,7 +35,8 @@ describe("partitions of a client from etcd", () => {
       for (let round = 1; round <= 3; round++) {
         // Longer than the TTL: calls and streams fail, the lease is lost and granted again.
         proxy.cut({ mode: "reset" });
-        await sleep(4_500);
+        const partitionMs = 4_500;
+        await holdFor(partitionMs);
         proxy.restore();
         await waitFor(() => events.filter((t) => t === "registered").length === round + 1, {
           timeoutMs: 5_000,
@@ -49,8 +50,10 @@ describe("partitions of a client from etcd", () => {
           `consumer sees ${host} after partition ${round}`,
         );
         // A connection still being made or closed after a partition settles within a few seconds.
-        await sleep(3_000);
-        expect(proxy.connections, `connections through the proxy after partition ${round}`).toBe(1);
+        await waitFor(() => proxy.connections === 1, {
+          timeoutMs: 3_000,
+          message: `one connection through the proxy after partition ${round} (${proxy.connections} now)`,
+        });
       }
       expect(events).toEqual([
         "registered",

@@ -40,8 +40,12 @@ describe("the shared streams", () => {
     for (const r of recorders) await r.until(() => true);
     const cutAt = Date.now();
     proxy.cut({ mode: "reset" });
+    const acceptedAtCut = proxy.accepted;
     await errors.first(cutAt, (e) => /watch stream/.test(e.message), 5_000, "the break reported");
-    await new Promise((r) => setTimeout(r, 1_500)); // several reconnect attempts while cut
+    await waitFor(() => proxy.accepted >= acceptedAtCut + 3, {
+      timeoutMs: 10_000,
+      message: "several reconnect attempts while cut",
+    });
     proxy.restore();
     await putInstance(world.admin, apps[0]!, "h1", "v1");
     await recorders[0]!.until((h) => h.includes("h1"), 5_000, "the watch back");
@@ -68,7 +72,12 @@ describe("the shared streams", () => {
         "keep-alive fault on errors$",
       );
       proxy.restore();
-      await new Promise((r) => setTimeout(r, 1_000));
+      // A keep-alive renewed the lease after the restore: had the fault cost it, the renewal would not count.
+      const renewalsAtRestore = await etcd.leaseRenewals();
+      await waitFor(async () => (await etcd.leaseRenewals()) > renewalsAtRestore, {
+        timeoutMs: 6_000,
+        message: "a keep-alive after the restore",
+      });
       expect(events.map((e) => e.type)).toEqual(["registered"]);
     } finally {
       sub.unsubscribe();
@@ -85,12 +94,16 @@ describe("the shared streams", () => {
     await recorder.until(() => true);
     await waitFor(async () => (await openStreams(etcd, "Watch")) === 1, { message: "one watch stream" });
     const before = await startedWatchStreams(etcd);
+    const acceptedAtCut = proxy.accepted;
     proxy.cut({ mode: "reset" });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => proxy.accepted > acceptedAtCut, { message: "a reconnect refused while cut" });
     proxy.restore();
     await putInstance(world.admin, app, "h1", "v1");
     await recorder.until((h) => h.includes("h1"), 5_000, "the watch back");
-    await new Promise((r) => setTimeout(r, 500));
+    // Streams opened and cancelled on the way are handled by now: one stays open.
+    await waitFor(async () => (await openStreams(etcd, "Watch")) === 1, {
+      message: "one watch stream again",
+    });
     // The member saw exactly one new watch stream: the one that carries the watch again.
     expect((await startedWatchStreams(etcd)) - before).toBe(1);
     expect(await openStreams(etcd, "Watch")).toBe(1);

@@ -245,3 +245,9 @@ export const memberWith = async (members: readonly EtcdProcess[], method: string
     },
     { timeoutMs: 5_000, message: `a member with an open ${method} stream` },
   ).then((i) => i - 1);
+
+/** Lease keep-alives granted so far by the running members (see EtcdProcess.leaseRenewals). */
+export const leaseRenewals = async (members: readonly EtcdProcess[]): Promise<number> => {
+  const counts = await Promise.all(members.filter((m) => m.running).map((m) => m.leaseRenewals()));
+  return counts.reduce((sum, n) => sum + n, 0);
+};

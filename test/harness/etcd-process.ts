@@ -321,6 +321,26 @@ export class EtcdProcess {
     return metricSum(await this.metrics(), "etcd_debugging_mvcc_watcher_total");
   }
 
+  /**
+   * Lease keep-alives this member has granted since it started (`etcd_debugging_lease_renewed_total`;
+   * counted where the lease is renewed, the leader in a cluster): a keep-alive round that landed.
+   */
+  async leaseRenewals(): Promise<number> {
+    return metricSum(await this.metrics(), "etcd_debugging_lease_renewed_total");
+  }
+
+  /** gRPC calls of `method` ("Txn", "LeaseGrant", ...) this member has started and finished handling. */
+  async grpcCalls(method: string): Promise<{ started: number; handled: number }> {
+    const metrics = await this.metrics();
+    const sum = (name: string): number => {
+      let total = 0;
+      for (const [key, n] of metrics)
+        if (key.startsWith(`${name}{`) && key.includes(`grpc_method="${method}"`)) total += n;
+      return total;
+    };
+    return { started: sum("grpc_server_started_total"), handled: sum("grpc_server_handled_total") };
+  }
+
   /** gRPC watch streams open on this member (`etcd_debugging_mvcc_watch_stream_total`). */
   async watchStreamCount(): Promise<number> {
     return metricSum(await this.metrics(), "etcd_debugging_mvcc_watch_stream_total");

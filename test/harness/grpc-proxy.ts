@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { etcdBinary } from "./binaries.js";
-import { httpGet, metricSum, parsePrometheus } from "./metrics.js";
+import { httpGet, parsePrometheus } from "./metrics.js";
 import { freePorts } from "./ports.js";
 import { trackChild, trackResource, untrackResource } from "./registry.js";
 import { makeTempDir, removeTempDir } from "./temp-dirs.js";
@@ -94,11 +94,6 @@ export class GrpcProxy {
   async metrics(): Promise<Map<string, number>> {
     const { body } = await httpGet(`${this.metricsUrl}/metrics`, 2_000);
     return parsePrometheus(body);
-  }
-
-  /** Client watchers the proxy merged into a watcher it already had (`etcd_grpc_proxy_watchers_coalescing_total`). */
-  async coalescing(): Promise<number> {
-    return metricSum(await this.metrics(), "etcd_grpc_proxy_watchers_coalescing_total");
   }
 
   async dispose(): Promise<void> {

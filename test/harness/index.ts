@@ -19,7 +19,7 @@ export { startProxy, TcpProxy, type CutMode, type ProxyOptions, type ProxyTarget
 export { reapOrphans } from "./temp-dirs.js";
 export { makeTlsMaterial, type TlsMaterial, type TlsOptions } from "./tls.js";
 export { useCluster, useEtcd, useHarnessCleanup } from "./vitest.js";
-export { sleep, waitFor, type WaitForOptions } from "./wait-for.js";
+export { holdFor, sleep, waitFor, type WaitForOptions } from "./wait-for.js";
 export { GrpcProxy, startGrpcProxy } from "./grpc-proxy.js";
 export { buildRxnaming, spawnWatcher, WatcherProcess } from "./naming-process.js";
 export {

@@ -10,6 +10,12 @@ export interface WaitForOptions {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Lets a fault (an outage, a partition, a paused member) or a steady load last `ms`. The duration is
+ * the scenario under test, not synchronisation: to wait for something to happen, use `waitFor`.
+ */
+export const holdFor = (ms: number): Promise<void> => sleep(Math.max(0, ms));
+
+/**
  * Polls `predicate` until it returns a truthy value, and resolves with that value. A predicate that
  * throws counts as "not yet" (etcd that is still starting throws), and its last error is part of
  * the timeout message so a failing test says why rather than only "timed out".

@@ -4,7 +4,7 @@ import { expect, it } from "vitest";
 import { Recorder } from "../faults/support.js";
 import { freshApp, inst } from "../contract/naming-contract.js";
 import { encodeInstance } from "../../src/testing/index.js";
-import { sleep, startZooKeeperEnsemble, useHarnessCleanup, waitFor } from "../harness/index.js";
+import { holdFor, startZooKeeperEnsemble, useHarnessCleanup, waitFor } from "../harness/index.js";
 import { EventLog, ZkWorld } from "./support.js";
 
 useHarnessCleanup();
@@ -40,7 +40,8 @@ it("killing the server a registering client is on loses nothing", async () => {
     await own.until((h) => h.includes("h2"), 10_000, "own watch sees h2 after the move");
     await consumer.until((h) => h.includes("h2"), 10_000, "consumer sees h2");
     // Longer than the session timeout: had the session been lost, it would have shown by now.
-    await sleep(T * 1.5);
+    const pastSessionTimeoutMs = T * 1.5;
+    await holdFor(pastSessionTimeoutMs);
     expect(log.types()).toEqual(["registered"]);
     expect(log.errors).toEqual([]);
     // From the first set that had h1 on, every set has it: it never went, not even for a moment.
@@ -85,7 +86,8 @@ it("a registration whose session is on a SIGSTOPped leader is not lost: it moves
       { timeoutMs: 3 * T, message: `${session} on another server` },
     );
     expect(await moved.mode()).toMatch(/leader|follower/);
-    await sleep(T * 1.5);
+    const pausedAfterMoveMs = T * 1.5;
+    await holdFor(pausedAfterMoveMs);
     on.resume();
     expect(log.types()).toEqual(["registered"]);
     expect(log.errors).toEqual([]);

@@ -11,8 +11,21 @@ import { kratosV1Layout } from "../../src/backends/layouts/index.js";
 import { zookeeperBackend } from "../../src/backends/zookeeper/zookeeper-backend.js";
 import { encodeInstance } from "../../src/testing/index.js";
 import { inst } from "../contract/naming-contract.js";
-import { sleep, startZooKeeperEnsemble, useHarnessCleanup, waitFor } from "../harness/index.js";
+import {
+  fourLetterWord,
+  startZooKeeperEnsemble,
+  useHarnessCleanup,
+  waitFor,
+  type ZooKeeperProcess,
+} from "../harness/index.js";
 import { RawZk } from "./support.js";
+
+/** Client packets a server has read, and requests it has not answered yet (from `srvr`). */
+const packets = async (server: ZooKeeperProcess): Promise<{ received: number; outstanding: number }> => {
+  const srvr = await fourLetterWord(server.hostPort, "srvr");
+  const count = (name: string): number => Number(new RegExp(`${name}: (\\d+)`).exec(srvr)?.[1] ?? NaN);
+  return { received: count("Received"), outstanding: count("Outstanding") };
+};
 
 useHarnessCleanup();
 
@@ -54,6 +67,7 @@ it("an update that timed out on a paused server does not overwrite a later one w
     const others = ensemble.servers.filter((s) => s !== on);
     reader = new RawZk(others.map((s) => s.hostPort).join(","));
     expect(await on.mode()).toBe("follower");
+    const receivedBeforePause = (await packets(on)).received;
     on.pause();
     // Sent to the paused server: each times out there, and waits in its socket.
     const late = await Promise.allSettled(Array.from({ length: 8 }, () => put("v1")));
@@ -71,7 +85,14 @@ it("an update that timed out on a paused server does not overwrite a later one w
 
     on.resume();
     await on.waitServing();
-    await sleep(3_000);
+    // The resumed server has read the eight late writes from its socket and answered them all.
+    await waitFor(
+      async () => {
+        const now = await packets(on);
+        return now.received >= receivedBeforePause + 8 && now.outstanding === 0;
+      },
+      { timeoutMs: 3_000, message: "the late writes read and answered by the resumed server" },
+    );
     expect(await reader.get(KEY)).toBe(value("v2"));
     // And the registration writes on from there.
     await put("v3");

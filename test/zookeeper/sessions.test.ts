@@ -42,7 +42,6 @@ describe("ZooKeeper sessions", () => {
     await consumer.until((h) => !h.includes("h1"), 3 * T, "consumer sees h1 go");
     const lost = await log.nth("lost", 1, 3 * T);
     const noticedAfter = lost.at - cutAt;
-    console.info(`zookeeper ${mode} cut: lost noticed ${noticedAfter} ms after the cut (T = ${T} ms)`);
     proxy.restore();
     const again = await log.nth("registered", 2, 3 * T);
     await consumer.until((h) => h.includes("h1"), 5_000, "consumer sees h1 again");

@@ -9,7 +9,13 @@ import { zookeeperNaming, type Naming } from "../../src/index.js";
 import { encodeInstance } from "../../src/testing/index.js";
 import { freshApp, inst } from "../contract/naming-contract.js";
 import { Recorder } from "../faults/support.js";
-import { startZooKeeper, useHarnessCleanup, waitFor, type ZooKeeperProcess } from "../harness/index.js";
+import {
+  holdFor,
+  startZooKeeper,
+  useHarnessCleanup,
+  waitFor,
+  type ZooKeeperProcess,
+} from "../harness/index.js";
 import { EventLog, within, ZkWorld } from "./support.js";
 
 useHarnessCleanup();
@@ -90,6 +96,8 @@ describe("zookeeperNaming", () => {
     // A node of another session at our path, as an old session of ours leaves until it expires.
     const old = world.raw();
     await old.putEphemeral(key, encodeInstance(inst(app, "h1", { zone: "old" })));
+    const oldMarker = `/stale-marker-${app.replace(/\./g, "-")}/m`;
+    await old.putEphemeral(oldMarker, "old session");
     const naming = world.naming();
     const log = new EventLog(naming.register(inst(app, "h1", { zone: "new" })));
     const registered = await log.nth("registered", 1, 10_000);
@@ -100,7 +108,10 @@ describe("zookeeperNaming", () => {
     expect(JSON.parse((await world.admin.get(key))!)).toMatchObject({ zone: "new" });
     // The old session ending takes nothing of ours with it.
     old.close();
-    await new Promise((r) => setTimeout(r, 300));
+    // Its own other ephemeral node gone: the server has ended the old session.
+    await waitFor(async () => (await world.admin.get(oldMarker)) === undefined, {
+      message: "the old session's marker node gone",
+    });
     expect(JSON.parse((await world.admin.get(key))!)).toMatchObject({ zone: "new" });
     log.unsubscribe();
   });
@@ -119,7 +130,8 @@ describe("zookeeperNaming", () => {
       const consumer = new Recorder(naming.build(app).instances$);
       await consumer.until((h) => h.length === 0, 5_000, "the empty set first");
       // Probes every 2/3 s for a while: none may count as unanswered.
-      await new Promise((r) => setTimeout(r, 2_500));
+      const probingMs = 2_500;
+      await holdFor(probingMs);
       expect(errors).toEqual([]);
       await world.put(`${chroot}/kratos/${app}/h1`, encodeInstance(inst(app, "h1")));
       await consumer.until((h) => h.includes("h1"), 5_000, "h1 under the chroot");
@@ -177,9 +189,13 @@ describe("zookeeperNaming", () => {
       expect(size).toBe(3);
       // Re-subscribing on the same session points the same function elsewhere: no new one.
       sub.unsubscribe();
-      const again = zkWatch({ sessions, requestTimeoutMs: 2_000 }, `${path}/`).subscribe();
+      const seenAgain = new Set<string>();
+      const again = zkWatch({ sessions, requestTimeoutMs: 2_000 }, `${path}/`).subscribe((m) => {
+        if (m.type === "snapshot") for (const e of m.entries) seenAgain.add(e.key);
+        if (m.type === "batch") for (const c of m.changes) seenAgain.add(c.key);
+      });
       await world.put(`${path}/h9`, encodeInstance(inst(app, "h9")));
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(() => seenAgain.has(`${path}/h9`), { message: "h9 seen by the new subscription" });
       const session = await firstValueFrom(sessions.session$.pipe(timeout(1_000)));
       const manager = (session.client as unknown as { connectionManager: { watcherManager: WatcherManager } })
         .connectionManager.watcherManager;
