@@ -136,6 +136,11 @@ describe("the examples, in a new pnpm project that installed the packed package"
     ]);
   });
 
+  it("traffic-safety.ts: an instance whose calls fail is ejected", async () => {
+    const out = await runExample("node", "traffic-safety.ts");
+    expect(out).toContain("picked after the failures: [ 'b' ]");
+  });
+
   describe("on etcd", () => {
     let etcd: EtcdProcess;
     beforeAll(async () => {
