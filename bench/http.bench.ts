@@ -7,11 +7,11 @@
  * table into BENCHMARKS.md under "## HTTP" (BENCH_QUICK=1 prints it and leaves the file alone).
  */
 import { execSync, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { Agent, BalancedPool, Pool, type Dispatcher } from "undici";
 import { beforeAll, bench, describe } from "vitest";
+import { writeGeneratedSection } from "./generated-section.js";
 import { memoryNaming } from "../src/index.js";
 import { testInstance } from "../src/testing/index.js";
 import { namingInterceptor } from "../src/undici/index.js";
@@ -113,7 +113,7 @@ beforeAll(async () => {
 
   const section = render();
   process.stdout.write(`\n${section}\n`);
-  if (!QUICK) writeSection(section);
+  if (!QUICK) writeGeneratedSection({ file: FILE, heading: "## HTTP", begin: BEGIN, end: END }, section);
 }, 300_000);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -148,18 +148,6 @@ const render = (): string => {
     END,
   ];
   return lines.join("\n");
-};
-
-const writeSection = (section: string): void => {
-  const text = existsSync(FILE) ? readFileSync(FILE, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  writeFileSync(
-    FILE,
-    begin !== -1 && end > begin
-      ? text.slice(0, begin) + section + text.slice(end + END.length)
-      : `${text.trimEnd()}\n\n## HTTP\n\n${section}\n`,
-  );
 };
 
 describe("HTTP by name", () => {

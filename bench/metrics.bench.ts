@@ -8,7 +8,6 @@
  * table into BENCHMARKS.md under "## Metrics" (BENCH_QUICK=1 prints it and leaves the file alone).
  */
 import { execSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { createNoopMeter, type MeterProvider } from "@opentelemetry/api";
@@ -16,6 +15,7 @@ import { MeterProvider as SdkMeterProvider, MetricReader } from "@opentelemetry/
 import * as O from "fp-ts/lib/Option.js";
 import { of, type OperatorFunction } from "rxjs";
 import { beforeAll, bench, describe } from "vitest";
+import { writeGeneratedSection } from "./generated-section.js";
 import { p2c, type Picker } from "../src/balancers/index.js";
 import { meterPicks } from "../src/metrics/index.js";
 import { instance, instancesInfo, type Instance, type InstancesInfo } from "../src/model/index.js";
@@ -130,7 +130,7 @@ beforeAll(() => {
   if (sink === 0) throw new Error("no pick was made");
   const section = render(loadBefore, loadavg()[0]!);
   process.stdout.write(`\n${section}\n`);
-  if (!QUICK) writeSection(section);
+  if (!QUICK) writeGeneratedSection({ file: FILE, heading: "## Metrics", begin: BEGIN, end: END }, section);
 }, 300_000);
 
 const render = (loadBefore: number, loadAfter: number): string => {
@@ -171,18 +171,6 @@ const render = (loadBefore: number, loadAfter: number): string => {
     "",
     END,
   ].join("\n");
-};
-
-const writeSection = (section: string): void => {
-  const text = existsSync(FILE) ? readFileSync(FILE, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  writeFileSync(
-    FILE,
-    begin !== -1 && end > begin
-      ? text.slice(0, begin) + section + text.slice(end + END.length)
-      : `${text.trimEnd()}\n\n## Metrics\n\n${section}\n`,
-  );
 };
 
 describe("balancer metrics", () => {
