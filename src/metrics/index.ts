@@ -4,4 +4,14 @@
  */
 export { instrumentNaming, type NamingMetrics, type NamingMetricsOptions } from "./instrument-naming.js";
 export { meterPicks, type PickMetricsOptions } from "./meter-picks.js";
-export type { MeterProviderLike } from "./meter-types.js";
+export type {
+  CounterLike,
+  HistogramLike,
+  InstrumentAdvice,
+  InstrumentOptions,
+  MeterLike,
+  MeterProviderLike,
+  MetricAttributes,
+  ObservableGaugeLike,
+  ObservableResultLike,
+} from "./meter-types.js";
