@@ -24,10 +24,11 @@ const slow = [
 // The etcd suites start real etcd processes: they run their files one at a time, so that
 // two suites never race for the machine's two cores and timing-sensitive fault tests stay honest.
 export default defineConfig({
-  resolve: { alias },
   test: {
     projects: [
       {
+        // Projects do not inherit the root config: the alias is the unit project's own.
+        resolve: { alias },
         test: {
           name: "unit",
           benchmark: { include: [] },

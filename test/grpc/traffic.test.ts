@@ -58,21 +58,30 @@ const outlierDetection = (child: object) => ({
 });
 
 describe("rxnaming_p2c", () => {
-  it("splits 200 sequential calls to two fresh, identical servers within 40-60%", async () => {
-    const c = await fleet(["s1", "s2"], { loadBalancingConfig: [{ rxnaming_p2c: {} }] });
-    // Both connected before the first counted call: a channel's first call waits for one READY.
-    await waitFor(() => c.getChannel().getConnectivityState(true) === grpc.connectivityState.READY, {
-      message: "READY",
-    });
-    await waitFor(() => servers.every((s) => s.calls === 0), { message: "nothing sent yet" });
-    const counts = await spread(c, 200);
-    const share = (counts.get("s1") ?? 0) / 200;
-    console.log(
-      `p2c: 200 sequential calls to two fresh servers: ${JSON.stringify(Object.fromEntries(counts))}`,
-    );
-    expect(share).toBeGreaterThanOrEqual(0.4);
-    expect(share).toBeLessThanOrEqual(0.6);
-  }, 30_000);
+  it("splits 200 sequential calls to two fresh, identical servers within 40-60% (median of three fleets)", async () => {
+    // Each fleet's latencies move with whatever else the machine runs (CI runs test files side by
+    // side on two cores): the median of three fresh fleets says what p2c does, not what one
+    // unlucky second did to one of them.
+    const shares: number[] = [];
+    for (let trial = 0; trial < 3; trial++) {
+      const c = await fleet(["s1", "s2"], { loadBalancingConfig: [{ rxnaming_p2c: {} }] });
+      // Both connected before the first counted call: a channel's first call waits for one READY.
+      await waitFor(() => c.getChannel().getConnectivityState(true) === grpc.connectivityState.READY, {
+        message: "READY",
+      });
+      await waitFor(() => servers.every((s) => s.calls === 0), { message: "nothing sent yet" });
+      const counts = await spread(c, 200);
+      shares.push((counts.get("s1") ?? 0) / 200);
+      c.close();
+      clients = [];
+      regs?.dispose();
+      await Promise.all(servers.map((s) => s.stop()));
+      servers = [];
+    }
+    const median = [...shares].sort((a, b) => a - b)[1]!;
+    expect(median, `shares of s1: ${shares.join(", ")}`).toBeGreaterThanOrEqual(0.4);
+    expect(median, `shares of s1: ${shares.join(", ")}`).toBeLessThanOrEqual(0.6);
+  }, 60_000);
 
   it("counts a call failing with UNAVAILABLE against its server more than one that ran out of time", async () => {
     // Ejection off: this is p2c's own learning. s1 refuses every call; s2 is too slow for the
