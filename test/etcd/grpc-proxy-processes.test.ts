@@ -91,10 +91,18 @@ describe("many processes through etcd's gRPC proxy", () => {
       await proxy.start();
       const truth = (await etcdState(world.admin, app)).fingerprint.map((l) => l.split("=")[0]!);
       await allSee(fleet, truth, 30_000);
-      await waitFor(async () => (await etcd.watcherCount()) - proxyBase === 1, {
-        timeoutMs: 10_000,
-        message: "one cluster watcher for the fleet after the proxy's restart",
-      });
+      // After a restart the processes come back at different moments, and the proxy (etcd 3.4)
+      // merges a watch only into one that serves fewer than 5 clients: a few watchers, not 20.
+      await waitFor(
+        async () => {
+          const watchers = (await etcd.watcherCount()) - proxyBase;
+          return watchers >= 1 && watchers <= N / 5;
+        },
+        {
+          timeoutMs: 10_000,
+          message: `at most ${N / 5} cluster watchers for the fleet after the proxy's restart`,
+        },
+      );
     } finally {
       await stopAll(fleet);
     }
