@@ -3,7 +3,7 @@
  * optional peer dependency, loaded only when an instrument is wanted.
  */
 export { instrumentNaming, type NamingMetrics, type NamingMetricsOptions } from "./instrument-naming.js";
-export { meterPicks, type PickMetricsOptions } from "./meter-picks.js";
+export { meterPicks, trafficMetrics, type PickMetricsOptions, type TrafficMetrics } from "./meter-picks.js";
 export type {
   CounterLike,
   HistogramLike,
