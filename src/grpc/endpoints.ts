@@ -1,4 +1,5 @@
 import type { experimental } from "@grpc/grpc-js";
+import type { FaceMetricsOptions } from "../metrics/index.js";
 import type { Instance, InstancesInfo } from "../model/index.js";
 import { hostPortOf } from "../operators/index.js";
 import type { GrpcJs } from "./grpc-js.js";
@@ -16,6 +17,8 @@ export interface ResolvedInstances {
   readonly revision: string;
   /** The instance behind each endpoint, by address ("host:port", as `Pick.addr` is). */
   readonly byAddr: ReadonlyMap<string, Instance>;
+  /** How the policies record metrics for this registration's channels; undefined: they do not. */
+  readonly metrics?: FaceMetricsOptions | undefined;
 }
 
 /** One set as grpc-js endpoints. */

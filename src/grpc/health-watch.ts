@@ -5,6 +5,8 @@ import type { GrpcJs } from "./grpc-js.js";
 const WATCH = "/grpc.health.v1.Health/Watch";
 /** HealthCheckResponse.ServingStatus.SERVING. */
 const SERVING = 1;
+/** The names of HealthCheckResponse.ServingStatus, as metrics report them. */
+const STATUS_NAMES = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
 
 /** A gRPC message frame (uncompressed) of `HealthCheckRequest { service }`. */
 const watchRequest = (service: string): Buffer => {
@@ -49,6 +51,9 @@ const servingStatus = (frame: Buffer): number => {
  * the last status meanwhile. grpc-js' leaf policy reports an unhealthy subchannel as
  * TRANSIENT_FAILURE, so the policies leave it out as they do a broken connection.
  *
+ * `onState`, when given, hears the first state learned and each change: a ServingStatus name, or
+ * `UNIMPLEMENTED` for a server without the health service.
+ *
  * grpc-js has no public way to call one subchannel: this uses `Subchannel.createCall`, typed but
  * internal, and is the only module that does (docs/grpc-policies.md#health-checking).
  */
@@ -56,6 +61,7 @@ export const healthCheckedSubchannel = (
   grpc: GrpcJs,
   child: experimental.SubchannelInterface,
   service: string,
+  onState?: (state: string) => void,
 ): experimental.SubchannelInterface => {
   const { connectivityState: State, status: Status } = grpc;
 
@@ -63,6 +69,7 @@ export const healthCheckedSubchannel = (
     private call: { cancelWithStatus(status: number, details: string): void } | undefined;
     private retry: NodeJS.Timeout | undefined;
     private backoffMs = 1_000;
+    private state: string | undefined;
 
     constructor() {
       super(child);
@@ -94,13 +101,16 @@ export const healthCheckedSubchannel = (
           onReceiveMessage: (message: Buffer) => {
             answered = true;
             this.backoffMs = 1_000;
-            this.setHealthy(servingStatus(message) === SERVING);
+            const status = servingStatus(message);
+            this.learned(STATUS_NAMES[status] ?? "UNKNOWN");
+            this.setHealthy(status === SERVING);
             call.startRead();
           },
           onReceiveStatus: (status) => {
             this.call = undefined;
             if (status.code === Status.UNIMPLEMENTED) {
               // gRFC A17: a server without the health service is taken to be healthy.
+              this.learned("UNIMPLEMENTED");
               this.setHealthy(true);
               return;
             }
@@ -119,6 +129,12 @@ export const healthCheckedSubchannel = (
       call.sendMessageWithContext({}, watchRequest(service));
       call.halfClose();
       call.startRead();
+    }
+
+    private learned(state: string): void {
+      if (state === this.state) return;
+      this.state = state;
+      onState?.(state);
     }
 
     private again(delayMs: number): void {

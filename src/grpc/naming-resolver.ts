@@ -1,7 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { ChannelOptions, experimental } from "@grpc/grpc-js";
 import { asapScheduler, defer, observeOn, throwError, type Subscription } from "rxjs";
-import type { Naming } from "../index.js";
+import type { FaceMetricsOptions, Naming } from "../index.js";
 import {
   invalidInstance,
   isNamingError,
@@ -22,6 +22,8 @@ export interface ResolverContext {
   readonly clientId: string;
   /** Where skipped instances and bad targets are told. */
   readonly report: (error: NamingError) => void;
+  /** How the policies of its channels record metrics; undefined: they do not. */
+  readonly metrics?: FaceMetricsOptions | undefined;
 }
 
 type ResolverConstructor = Parameters<GrpcJs["experimental"]["registerResolver"]>[1];
@@ -122,7 +124,15 @@ export const namingResolverClass = (context: ResolverContext): ResolverConstruct
         );
       }
       if (endpoints.length > 0) {
-        this.listener(statusOrFromValue(endpoints), { [INSTANCES_ATTRIBUTE]: resolved }, null, "");
+        this.listener(
+          statusOrFromValue(endpoints),
+          {
+            [INSTANCES_ATTRIBUTE]:
+              context.metrics === undefined ? resolved : { ...resolved, metrics: context.metrics },
+          },
+          null,
+          "",
+        );
         return;
       }
       const without = skipped.length === 0 ? "" : ` (${skipped.length} skipped: no grpc:// host:port)`;

@@ -9,11 +9,13 @@ import { Subject, type OperatorFunction, type Subscription } from "rxjs";
 // Aliased: the balancers' Pick is being renamed (it shadows TypeScript's Pick<T, K>).
 import {
   emptyPicker,
+  type EjectionEvent,
   type Picked as BalancerPick,
   type Picker,
   type PickRequest,
   type PickResult,
 } from "../balancers/index.js";
+import { trafficMetrics, type TrafficMetrics } from "../metrics/index.js";
 import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
@@ -27,8 +29,11 @@ export interface PolicySpec<C> {
   /** The policy's config from its service-config JSON; throws an Error naming what is wrong. */
   parse(json: unknown): C;
   toJson(config: C): object;
-  /** The balancer (from `src/balancers`) over the READY instances. */
-  balancer(config: C): OperatorFunction<InstancesInfo, Picker>;
+  /**
+   * The balancer (from `src/balancers`) over the READY instances; `onEvent`, when given, is told
+   * of its ejections (metrics).
+   */
+  balancer(config: C, onEvent?: (event: EjectionEvent) => void): OperatorFunction<InstancesInfo, Picker>;
   /** What the balancer is told about a call, e.g. the hash key from a header. */
   request?(config: C, metadata: Metadata): PickRequest | undefined;
   /**
@@ -248,6 +253,8 @@ export const registerPolicy = <C>(
     private feeding = false;
     /** The health service of gRFC A17 for subchannels made from now on, if any. */
     private healthService: string | undefined;
+    /** Metrics of this channel's traffic, when its resolver asks for them (docs/metrics.md#grpc-policies). */
+    private traffic: TrafficMetrics | undefined;
     private republishing = false;
     private readonly childHelper: experimental.ChannelControlHelper;
 
@@ -256,8 +263,15 @@ export const registerPolicy = <C>(
         createSubchannel: (address, options) => {
           const subchannel = helper.createSubchannel(address, options);
           if (this.healthService === undefined) return subchannel;
+          const traffic = this.traffic;
+          const addr = x.subchannelAddressToString(address);
+          const onState =
+            traffic?.recording === true
+              ? (state: string) =>
+                  traffic.health(this.resolved?.byAddr.get(addr) ?? anonymous(addr), addr, state)
+              : undefined;
           // The watch ends by itself when the subchannel leaves READY (a destroyed leaf lets it go idle).
-          return healthCheckedSubchannel(grpc, subchannel, this.healthService);
+          return healthCheckedSubchannel(grpc, subchannel, this.healthService, onState);
         },
         updateState: (state, _picker, errorMessage) => {
           // As round_robin: a connection that drops asks the resolver again (ours is a live watch
@@ -276,6 +290,11 @@ export const registerPolicy = <C>(
       resolutionNote: string,
     ): boolean {
       if (!(lbConfig instanceof Config)) return false;
+      const resolved = options[INSTANCES_ATTRIBUTE] as ResolvedInstances | undefined;
+      // Decided once per channel, before its balancer is made: the resolver's registration asks.
+      if (this.traffic === undefined && resolved?.metrics !== undefined) {
+        this.traffic = trafficMetrics({ ...resolved.metrics, app: resolved.appId });
+      }
       const problem = lbConfig.problem ?? this.useConfig(lbConfig);
       if (problem !== undefined) {
         this.config = undefined;
@@ -300,7 +319,6 @@ export const registerPolicy = <C>(
         return true;
       }
       this.healthService = lbConfig.healthService ?? channelHealthService(options);
-      const resolved = options[INSTANCES_ATTRIBUTE] as ResolvedInstances | undefined;
       this.resolved = resolved;
       const next = new Map<string, Child>();
       this.paused = true;
@@ -362,7 +380,9 @@ export const registerPolicy = <C>(
       if (this.sets !== undefined && json === this.configJson) return undefined;
       let operator: OperatorFunction<InstancesInfo, Picker>;
       try {
-        operator = spec.balancer(config.config);
+        const traffic = this.traffic?.recording === true ? this.traffic : undefined;
+        const balance = spec.balancer(config.config, traffic?.onEvent);
+        operator = traffic === undefined ? balance : (s) => s.pipe(balance, traffic.picks);
       } catch (cause) {
         const problem = isNamingError(cause)
           ? cause

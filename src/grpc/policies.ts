@@ -1,5 +1,11 @@
 import type { Metadata } from "@grpc/grpc-js";
-import { p2c, ringHash, weightedRoundRobin, type EjectionOptions } from "../balancers/index.js";
+import {
+  p2c,
+  ringHash,
+  weightedRoundRobin,
+  type EjectionEvent,
+  type EjectionOptions,
+} from "../balancers/index.js";
 import type { NamingError } from "../model/index.js";
 import type { GrpcJs } from "./grpc-js.js";
 import { registerNoInstancesPolicy } from "./no-instances-policy.js";
@@ -59,6 +65,15 @@ const traffic = (o: Json): TrafficConfig => ({
   ejection: o["ejection"] as EjectionOptions | boolean | undefined,
 });
 
+/** A config's ejection option, told to `onEvent` too (metrics): off stays off. */
+const listened = (
+  ejection: EjectionOptions | boolean | undefined,
+  onEvent: ((event: EjectionEvent) => void) | undefined,
+): EjectionOptions | boolean | undefined =>
+  onEvent === undefined || ejection === false
+    ? ejection
+    : { ...(typeof ejection === "object" ? ejection : {}), onEvent };
+
 const defined = <T extends object>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
@@ -89,7 +104,8 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
         });
       },
       toJson: (config) => config,
-      balancer: (config) => p2c(defined({ ...config })),
+      balancer: (config, onEvent) =>
+        p2c(defined({ ...config, ejection: listened(config.ejection, onEvent) })),
     },
     report,
   );
@@ -118,7 +134,8 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
         });
       },
       toJson: (config) => config,
-      balancer: (config) => ringHash(defined({ replicas: config.replicas, ejection: config.ejection })),
+      balancer: (config, onEvent) =>
+        ringHash(defined({ replicas: config.replicas, ejection: listened(config.ejection, onEvent) })),
       // Without the header (or without hashHeader) a call has no key: ringHash then spreads such
       // calls evenly rather than sending them all to one instance.
       request: (config, metadata) => {
@@ -136,7 +153,10 @@ export const registerPolicies = (grpc: GrpcJs, report: (error: NamingError) => v
       name: WRR_POLICY,
       parse: (json) => defined(traffic(object(WRR_POLICY, json, TRAFFIC_KEYS))),
       toJson: (config) => config,
-      balancer: (config) => weightedRoundRobin(defined({ ...config, onError: report })),
+      balancer: (config, onEvent) =>
+        weightedRoundRobin(
+          defined({ ...config, ejection: listened(config.ejection, onEvent), onError: report }),
+        ),
     },
     report,
   );

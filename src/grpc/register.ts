@@ -2,6 +2,8 @@ import { hostname } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import { merge, Subject, type Observable } from "rxjs";
 import type { Naming } from "../index.js";
+import { metricsOption } from "../metrics/metrics-option.js";
+import type { FaceMetricsOptions } from "../metrics/index.js";
 import { describeType, invalidOption, NamingError, optionsRecord, stringOption } from "../model/index.js";
 import { loadGrpcJs } from "./grpc-js.js";
 import { namingResolverClass } from "./naming-resolver.js";
@@ -20,6 +22,13 @@ export interface GrpcResolverOptions {
    * different hosts spread over different subsets.
    */
   readonly clientId?: string;
+  /**
+   * OpenTelemetry metrics of the rxnaming policies on this registration's channels: picks, calls
+   * and their duration, ejections and health changes (docs/metrics.md#grpc-policies). `true`
+   * records through the global MeterProvider; `{ meterProvider, endpoint }` says where and adds
+   * each endpoint's address. Default off.
+   */
+  readonly metrics?: boolean | FaceMetricsOptions;
 }
 
 /** What {@link registerGrpcResolver} registered. */
@@ -37,7 +46,8 @@ export interface GrpcResolverRegistration {
   readonly errors$: Observable<NamingError>;
 }
 
-const OPTION_KEYS = ["scheme", "clientId"];
+const OPTION_KEYS = ["scheme", "clientId", "metrics"];
+const STRING_KEYS = ["scheme", "clientId"];
 
 /** Careless arguments are an InvalidOption naming the argument, not a TypeError later. */
 const checkArguments = (naming: unknown, options: unknown): void => {
@@ -49,7 +59,8 @@ const checkArguments = (naming: unknown, options: unknown): void => {
     );
   }
   const o = optionsRecord("registerGrpcResolver options", options, OPTION_KEYS, "registerGrpcResolver");
-  for (const key of OPTION_KEYS) stringOption(`registerGrpcResolver ${key}`, o[key]);
+  for (const key of STRING_KEYS) stringOption(`registerGrpcResolver ${key}`, o[key]);
+  metricsOption("registerGrpcResolver", o["metrics"]);
 };
 
 // Shared by every registration: policies are registered per grpc-js module, not per naming.
@@ -104,6 +115,7 @@ export const registerGrpcResolver = async (
       naming,
       clientId: options?.clientId ?? hostname(),
       report: (error) => errors.next(error),
+      metrics: metricsOption("registerGrpcResolver", options?.metrics),
     }),
   );
   return { scheme, errors$: merge(errors, policyErrors) };

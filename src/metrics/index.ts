@@ -4,6 +4,7 @@
  */
 export { instrumentNaming, type NamingMetrics, type NamingMetricsOptions } from "./instrument-naming.js";
 export { meterPicks, trafficMetrics, type PickMetricsOptions, type TrafficMetrics } from "./meter-picks.js";
+export type { FaceMetricsOptions } from "./metrics-option.js";
 export type {
   CounterLike,
   HistogramLike,

@@ -1,0 +1,177 @@
+// OpenTelemetry metrics from inside the rxnaming policies, against real grpc-js servers.
+import * as grpc from "@grpc/grpc-js";
+import { metrics } from "@opentelemetry/api";
+import { HealthImplementation } from "grpc-health-check";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { memoryNaming, registerGrpcResolver, type Naming } from "../../src/index.js";
+import { waitFor } from "../harness/wait-for.js";
+import { testMeterProvider, type Collected } from "../metrics/metric-reader.js";
+import { call, client, spread, startEchoWith, type EchoServer } from "./echo.js";
+import { Registrations } from "./scenario.js";
+
+const SERVICE = "rxnaming.test.Echo";
+const namings: Naming[] = [];
+afterAll(() => Promise.all(namings.map((n) => n.close())));
+
+let servers: EchoServer[] = [];
+let regs: Registrations[] = [];
+let clients: grpc.Client[] = [];
+afterEach(async () => {
+  metrics.disable();
+  for (const c of clients) c.close();
+  clients = [];
+  for (const r of regs) r.dispose();
+  regs = [];
+  await Promise.all(servers.map((s) => s.stop()));
+  servers = [];
+});
+
+let schemes = 0;
+/**
+ * A naming registered under a fresh scheme with `metrics`, three echo servers of one app (s1 in
+ * zone z1, s2 and s3 in z2; s1 and s2 serve the health service, s3 does not), and a client with
+ * `config`.
+ */
+const fleet = async (metricsOption: Parameters<typeof registerGrpcResolver>[1], config: object) => {
+  const naming = memoryNaming({ lingerMs: 0 });
+  namings.push(naming);
+  const scheme = `metered${++schemes}`;
+  await registerGrpcResolver(naming, { ...metricsOption, scheme });
+  const health = new Map<string, HealthImplementation>();
+  servers = await Promise.all(
+    ["s1", "s2", "s3"].map((name) =>
+      startEchoWith(name, 0, (server) => {
+        if (name === "s3") return;
+        const h = new HealthImplementation({ [SERVICE]: "SERVING" });
+        h.addToServer(server);
+        health.set(name, h);
+      }),
+    ),
+  );
+  const r = new Registrations(naming, "grpc.metrics");
+  regs.push(r);
+  for (const s of servers) r.add(s.name, [s.addr], { zone: s.name === "s1" ? "z1" : "z2" });
+  const c = new (client("x:///y").constructor as typeof grpc.Client)(
+    `${scheme}:///grpc.metrics`,
+    grpc.credentials.createInsecure(),
+    { "grpc.service_config": JSON.stringify(config) },
+  );
+  clients.push(c);
+  return { c, health };
+};
+
+const app = "grpc.metrics";
+const total = (m: Collected | undefined, match: Record<string, unknown>): number =>
+  (m?.points ?? [])
+    .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))
+    .reduce((sum, p) => sum + (typeof p.value === "number" ? p.value : p.value.count), 0);
+
+describe("metrics of the gRPC policies", () => {
+  it("rxnaming_p2c records picks, calls by result and their duration, an ejection and health changes, per app and zone", async () => {
+    const { provider, collect } = testMeterProvider();
+    const { c, health } = await fleet(
+      { metrics: { meterProvider: provider } },
+      {
+        loadBalancingConfig: [
+          {
+            rxnaming_p2c: {
+              ejection: { consecutiveFailures: 3, baseEjectionMs: 60_000, maxEjectedPercent: 50 },
+            },
+          },
+        ],
+        healthCheckConfig: { serviceName: SERVICE },
+      },
+    );
+    await waitFor(async () => (await spread(c, 30, 3)).size === 3, { message: "all three reached" });
+    servers[0]!.failWith = grpc.status.UNAVAILABLE;
+    await waitFor(
+      async () => {
+        await spread(c, 10, 2);
+        return total((await collect()).get("rxnaming.balancer.ejections"), {}) > 0;
+      },
+      { message: "s1 ejected" },
+    );
+    health.get("s2")!.setStatus(SERVICE, "NOT_SERVING");
+    await waitFor(async () => total((await collect()).get("rxnaming.health.changes"), {}) >= 4, {
+      message: "s2's NOT_SERVING counted",
+    });
+
+    const got = await collect();
+    const z1 = { "rxnaming.app": app, "rxnaming.zone": "z1" };
+    const z2 = { "rxnaming.app": app, "rxnaming.zone": "z2" };
+    const picks = got.get("rxnaming.balancer.picks")!;
+    expect(picks.unit).toBe("{pick}");
+    expect(picks.points.map((p) => p.attributes)).toEqual(
+      expect.arrayContaining([
+        { ...z1, "rxnaming.pick.result": "picked" },
+        { ...z2, "rxnaming.pick.result": "picked" },
+      ]),
+    );
+    const calls = got.get("rxnaming.balancer.calls")!;
+    expect(calls.unit).toBe("{call}");
+    // Every call of s1 after it began to fail was an error, until it was ejected.
+    expect(total(calls, { ...z1, "rxnaming.call.result": "error" })).toBeGreaterThanOrEqual(3);
+    expect(total(calls, { ...z2, "rxnaming.call.result": "ok" })).toBeGreaterThan(0);
+    const duration = got.get("rxnaming.balancer.call.duration")!;
+    expect(duration.unit).toBe("s");
+    expect(duration.type).toBe("HISTOGRAM");
+    expect(total(duration, { ...z2, "rxnaming.call.result": "ok" })).toBe(
+      total(calls, { ...z2, "rxnaming.call.result": "ok" }),
+    );
+    expect(got.get("rxnaming.balancer.ejections")).toMatchObject({
+      unit: "{ejection}",
+      points: [{ attributes: z1, value: 1 }],
+    });
+    expect(got.get("rxnaming.balancer.ejected")).toMatchObject({
+      unit: "{instance}",
+      type: "GAUGE",
+      points: [{ attributes: z1, value: 1 }],
+    });
+    const changes = got.get("rxnaming.health.changes")!;
+    expect(changes.unit).toBe("{change}");
+    expect(changes.points.map((p) => p.attributes)).toEqual(
+      expect.arrayContaining([
+        { ...z1, "rxnaming.health.state": "SERVING" },
+        { ...z2, "rxnaming.health.state": "SERVING" },
+        { ...z2, "rxnaming.health.state": "UNIMPLEMENTED" },
+        { ...z2, "rxnaming.health.state": "NOT_SERVING" },
+      ]),
+    );
+    expect(total(changes, { ...z2, "rxnaming.health.state": "NOT_SERVING" })).toBe(1);
+  }, 30_000);
+
+  it("rxnaming_wrr with metrics: true records through the global provider, with the endpoint asked for", async () => {
+    const { provider, collect } = testMeterProvider();
+    metrics.setGlobalMeterProvider(provider);
+    const { c } = await fleet(
+      { metrics: { endpoint: true } },
+      { loadBalancingConfig: [{ rxnaming_wrr: {} }] },
+    );
+    await call(c);
+    const points = (await collect()).get("rxnaming.balancer.calls")?.points ?? [];
+    expect(points).toHaveLength(1);
+    const server = servers.find((s) => s.calls === 1)!;
+    expect(points[0]!.attributes).toEqual({
+      "rxnaming.app": app,
+      "rxnaming.zone": server.name === "s1" ? "z1" : "z2",
+      "rxnaming.endpoint": `127.0.0.1:${server.port}`,
+      "rxnaming.call.result": "ok",
+    });
+  }, 30_000);
+
+  it("records nothing without the option, even with an SDK registered", async () => {
+    const { provider, collect } = testMeterProvider();
+    metrics.setGlobalMeterProvider(provider);
+    const { c } = await fleet({}, { loadBalancingConfig: [{ rxnaming_p2c: {} }] });
+    expect((await call(c)).ok).toBe(true);
+    expect((await collect()).size).toBe(0);
+  }, 30_000);
+
+  it("rejects a metrics option that is not true, false or { meterProvider, endpoint }", async () => {
+    const naming = memoryNaming();
+    namings.push(naming);
+    await expect(registerGrpcResolver(naming, { metrics: { endpont: true } as never })).rejects.toThrow(
+      /endpont/,
+    );
+  });
+});
