@@ -1,13 +1,17 @@
 import type { Dispatcher, Pool } from "undici";
 import { Subject, type Observable, type OperatorFunction } from "rxjs";
+import { metricsOption } from "../metrics/metrics-option.js";
 import { describeType, invalidOption, numberOption, optionsRecord } from "../model/index.js";
 import {
   NamingError,
   p2c,
   ringHash,
   roundRobin,
+  trafficMetrics,
   weightedRoundRobin,
   type BuildOptions,
+  type EjectionEvent,
+  type FaceMetricsOptions,
   type InstancesInfo,
   type Naming,
   type Pick,
@@ -47,6 +51,13 @@ export interface NamingInterceptorOptions {
   readonly pool?: Pool.Options;
   /** How long the first request of an app waits for its first set of instances, default 10 s. */
   readonly firstSetTimeoutMs?: number;
+  /**
+   * OpenTelemetry metrics of each app's balancer: picks, requests by result and their duration
+   * as the balancer saw them, ejections (docs/metrics.md#http). `true` records through the
+   * global MeterProvider; `{ meterProvider, endpoint }` says where and adds each instance's
+   * address. Default off.
+   */
+  readonly metrics?: boolean | FaceMetricsOptions;
 }
 
 /** An undici interceptor that routes requests by app name; also what it could not use, and a way to stop. */
@@ -67,6 +78,7 @@ const KNOWN = [
   "apps",
   "pool",
   "firstSetTimeoutMs",
+  "metrics",
 ] as const;
 
 /**
@@ -105,7 +117,7 @@ export const namingInterceptor = (
       route = new AppRoute(
         appId,
         naming.build(appId, build).instances$,
-        balance(),
+        balance(appId),
         options.pool ?? {},
         firstSetTimeoutMs,
         (e) => errors.next(e),
@@ -224,21 +236,40 @@ const checkKeys = (options: NamingInterceptorOptions): void => {
   numberOption("firstSetTimeoutMs", options.firstSetTimeoutMs, { min: 0, minExclusive: true, unit: " ms" });
 };
 
-const balancerOf = (options: NamingInterceptorOptions): (() => OperatorFunction<InstancesInfo, Picker>) => {
+type Balance = (appId: string) => OperatorFunction<InstancesInfo, Picker>;
+type EjectionListener = (event: EjectionEvent) => void;
+
+/** The balancer of each app, metered when `metrics` asks: its picks after it, its ejections from inside. */
+const balancerOf = (options: NamingInterceptorOptions): Balance => {
+  const metrics = metricsOption("namingInterceptor", options.metrics);
+  const plain = plainBalancerOf(options);
+  if (metrics === undefined) return () => plain(undefined);
+  return (appId) => {
+    const traffic = trafficMetrics({ ...metrics, app: appId });
+    if (!traffic.recording) return plain(undefined);
+    const balance = plain(traffic.onEvent);
+    return (sets) => sets.pipe(balance, traffic.picks);
+  };
+};
+
+const plainBalancerOf = (
+  options: NamingInterceptorOptions,
+): ((onEvent: EjectionListener | undefined) => OperatorFunction<InstancesInfo, Picker>) => {
   const chosen = options.balancer ?? "p2c";
   if (typeof chosen === "function") return () => chosen;
-  const http = { addrScheme: "http" };
+  const http = (onEvent: EjectionListener | undefined) =>
+    onEvent === undefined ? { addrScheme: "http" } : { addrScheme: "http", ejection: { onEvent } };
   switch (chosen) {
     case "p2c":
-      return () => p2c(http);
+      return (onEvent) => p2c(http(onEvent));
     case "round_robin":
-      return () => roundRobin(http);
+      return (onEvent) => roundRobin(http(onEvent));
     case "wrr":
-      return () => weightedRoundRobin(http);
+      return (onEvent) => weightedRoundRobin(http(onEvent));
     case "ring_hash":
       if (options.hashKey === undefined)
         throw invalidOption("hashKey", "is needed by the ring_hash balancer");
-      return () => ringHash(http);
+      return (onEvent) => ringHash(http(onEvent));
     default:
       throw invalidOption(
         "balancer",
