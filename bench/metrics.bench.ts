@@ -1,6 +1,6 @@
 /**
  * The cost of balancer metrics: picks per second of p2c (pick + done) alone, and after
- * `meterPicks()` with no SDK registered (goal: within 5% of p2c alone), in the same run and in
+ * `meterPicks()` or `trafficMetrics()` with no SDK registered (goal: within 5% of p2c alone), in the same run and in
  * alternating rounds, beside a control row (p2c again) that shows the noise. Two rows for information: the wrapper over a no-op meter given explicitly
  * (what a pick costs when wrapped but nothing records), and over the OpenTelemetry SDK recording.
  *
@@ -17,7 +17,7 @@ import { of, type OperatorFunction } from "rxjs";
 import { beforeAll, bench, describe } from "vitest";
 import { writeGeneratedSection } from "./generated-section.js";
 import { p2c, type Picker } from "../src/balancers/index.js";
-import { meterPicks } from "../src/metrics/index.js";
+import { meterPicks, trafficMetrics } from "../src/metrics/index.js";
 import { instance, instancesInfo, type Instance, type InstancesInfo } from "../src/model/index.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -82,6 +82,14 @@ const rows: Row[] = [
     rates: [],
   },
   {
+    name: "p2c with trafficMetrics()'s onEvent and picks, no SDK registered",
+    picker: pickerOf((s) => {
+      const traffic = trafficMetrics();
+      return s.pipe(p2c({ ejection: { onEvent: traffic.onEvent } }), traffic.picks);
+    }),
+    rates: [],
+  },
+  {
     name: "p2c + meterPicks() over a no-op meter given explicitly (wrapped, nothing recorded)",
     picker: pickerOf((s) => s.pipe(p2c(), meterPicks({ meterProvider: noopProvider }))),
     rates: [],
@@ -119,7 +127,7 @@ beforeAll(() => {
   const loadBefore = loadavg()[0]!;
   // The goal's rows first, alone: both hand out p2c's own picks, so the loop's call sites stay
   // as monomorphic as in an application; the wrapped rows would make them polymorphic for both.
-  for (const pair of [rows.slice(0, 3), rows.slice(3)]) {
+  for (const pair of [rows.slice(0, 4), rows.slice(4)]) {
     for (const row of pair) round(row.picker); // warm-up
     for (let r = 0; r < ROUNDS; r++) {
       // Alternating order, so that neither row always runs first in a round.
@@ -154,7 +162,7 @@ const render = (loadBefore: number, loadAfter: number): string => {
         : ""),
     "",
     `p2c over ${INSTANCES} instances, a pick and its \`done({ latencyMs })\` per request; ${ROUNDS} alternating ` +
-      `rounds of ${ROUND_MS / 1_000} s after a warm-up. The first three rows run first, ` +
+      `rounds of ${ROUND_MS / 1_000} s after a warm-up. The first four rows run first, ` +
       "taking turns; the two wrapped rows after them. The control row runs the very code of the first: " +
       "how far it strays is the noise of the run.",
     "",
@@ -166,8 +174,8 @@ const render = (loadBefore: number, loadAfter: number): string => {
         `${(best(r.rates) / 1e6).toFixed(2)} M | ${(best(r.rates) / baseBest).toFixed(3)}x |`,
     ),
     "",
-    "Goal: `meterPicks()` with no SDK registered within 5% of p2c alone (at least 0.95x). With no SDK (or no " +
-      "`@opentelemetry/api`), `meterPicks()` hands the balancer's pickers through untouched.",
+    "Goal: `meterPicks()` (and `trafficMetrics()`) with no SDK registered within 5% of p2c alone (at least 0.95x). " +
+      "With no SDK (or no `@opentelemetry/api`), both hand the balancer's pickers through untouched.",
     "",
     END,
   ].join("\n");

@@ -8,7 +8,7 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import * as O from "fp-ts/lib/Option.js";
 import { firstValueFrom, filter } from "rxjs";
-import { instance, instrumentNaming, memoryNaming, meterPicks, p2c } from "rxnaming";
+import { instance, instrumentNaming, memoryNaming, p2c, trafficMetrics } from "rxnaming";
 
 // The application registers an SDK first (any exporter: OTLP, Prometheus, the console here).
 const provider = new MeterProvider({
@@ -24,12 +24,13 @@ const me = instance({ appId: "users.service", hostname: "users-1", addrs: ["grpc
 if (E.isLeft(me)) throw me.left;
 const registration = naming.register(me.right).subscribe();
 
-// A balancer's picks and calls: meterPicks() after any balancer.
+// A balancer's picks, calls and ejections: its onEvent into the balancer, its picks after it.
+const traffic = trafficMetrics({ endpoint: true }); // one per balancer
 const picker = await firstValueFrom(
   naming.build("users.service").instances$.pipe(
     filter((info) => info.instances.length > 0),
-    p2c(),
-    meterPicks({ endpoint: true }),
+    p2c({ ejection: { onEvent: traffic.onEvent } }),
+    traffic.picks,
   ),
 );
 const pick = picker.pick();

@@ -21,7 +21,12 @@ describe("without @opentelemetry/api installed", () => {
       ],
       { timeout: 30_000 },
     );
-    expect(JSON.parse(stdout.trim())).toEqual({ blocked: true, recording: false, picked: "127.0.0.1:9000" });
+    expect(JSON.parse(stdout.trim())).toEqual({
+      blocked: true,
+      recording: false,
+      traffic: false,
+      picked: "127.0.0.1:9000",
+    });
   });
 });
 

@@ -2,7 +2,14 @@
 import { createRequire } from "node:module";
 import * as O from "fp-ts/lib/Option.js";
 import { firstValueFrom, filter } from "rxjs";
-import { instance, instrumentNaming, memoryNaming, meterPicks, p2c } from "../../../src/index.js";
+import {
+  instance,
+  instrumentNaming,
+  memoryNaming,
+  meterPicks,
+  p2c,
+  trafficMetrics,
+} from "../../../src/index.js";
 
 let blocked = false;
 try {
@@ -12,13 +19,15 @@ try {
 }
 const naming = memoryNaming();
 const metrics = instrumentNaming(naming);
+const traffic = trafficMetrics();
 const i = instance({ appId: "demo", hostname: "h1", addrs: ["grpc://127.0.0.1:9000"] });
 if (i._tag === "Left") throw i.left;
 const registration = naming.register(i.right).subscribe();
 const picker = await firstValueFrom(
   naming.build("demo").instances$.pipe(
     filter((info) => info.instances.length === 1),
-    p2c(),
+    p2c({ ejection: { onEvent: traffic.onEvent } }),
+    traffic.picks,
     meterPicks(),
   ),
 );
@@ -28,5 +37,10 @@ metrics.stop();
 registration.unsubscribe();
 await naming.close();
 console.log(
-  JSON.stringify({ blocked, recording: metrics.recording, picked: O.isSome(pick) ? pick.value.addr : null }),
+  JSON.stringify({
+    blocked,
+    recording: metrics.recording,
+    traffic: traffic.recording,
+    picked: O.isSome(pick) ? pick.value.addr : null,
+  }),
 );
