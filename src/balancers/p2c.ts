@@ -100,11 +100,9 @@ class P2cPick implements Picked, O.Some<Picked> {
   private finished = false;
 
   constructor(
-    entry: P2cEntry,
+    private readonly entry: P2cEntry,
     private readonly start: number,
     private readonly config: P2cConfig,
-    private readonly node = entry.node,
-    private readonly report = entry.report,
   ) {
     this.instance = entry.instance;
     this.addr = entry.addr;
@@ -114,9 +112,9 @@ class P2cPick implements Picked, O.Some<Picked> {
     // A second call must not drive the in-flight count below the truth.
     if (this.finished) return;
     this.finished = true;
-    const node = this.node;
+    const { node, report } = this.entry;
     node.inflight--;
-    this.report(result);
+    report(result);
     if (result?.notSent === true) return;
     // Given the latency, the request ended at start + latency: no second clock read, which costs
     // more than the rest of pick and done together on some machines.
