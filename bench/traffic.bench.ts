@@ -6,11 +6,14 @@
  *    default), and with both on and an instance in the middle of its slow start. Goal: p2c with
  *    both on at least 0.8x of p2c with both off, by the median of the rounds' ratios. The rows
  *    take turns in many short rounds, so that a burst of load on a shared machine hits them alike;
- *    a control row runs the very code of the first, to show the noise. Written into BENCHMARKS.md
- *    under "## Traffic safety" (BENCH_QUICK=1 prints it and leaves the file alone).
+ *    a control row runs the very code of the first, to show the noise.
  * 2. The failing-instance scenario: 10 echo servers, one failing every call with UNAVAILABLE;
  *    5,000 calls, 10 at a time, through grpc-js' `outlier_detection` around `rxnaming_p2c` and
- *    around grpc-js' `round_robin`: the client's error rate. Printed (BENCH_PICKS_ONLY=1 skips it).
+ *    around grpc-js' `round_robin`: the client's error rate (BENCH_PICKS_ONLY=1 skips it, and then
+ *    the file is left alone).
+ *
+ * Both go into BENCHMARKS.md under "## Traffic safety" (BENCH_QUICK=1 prints them and leaves the
+ * file alone).
  *
  * Run: npx vitest bench --run --project bench bench/traffic.bench.ts
  */
@@ -127,7 +130,6 @@ const best = (xs: readonly number[]): number => Math.max(...xs);
 const ratios = (r: Row, base: Row): number[] => r.rates.map((x, k) => x / base.rates[k]!);
 
 const measurePicks = async (): Promise<void> => {
-  const loadBefore = loadavg()[0]!;
   for (const group of groups) {
     const workers = group.map((r) => new RowWorker(r));
     await Promise.all(workers.map((w) => w.ready));
@@ -142,21 +144,32 @@ const measurePicks = async (): Promise<void> => {
     }
     await Promise.all(workers.map((w) => w.stop()));
   }
-  const section = render(loadBefore, loadavg()[0]!);
-  process.stdout.write(`\n${section}\n`);
-  const goal = groups[0]!;
-  process.stdout.write(
-    `per-round ratios, ${goal[GOAL_ROW]!.name} / ${goal[0]!.name}: ` +
-      `${ratios(goal[GOAL_ROW]!, goal[0]!)
-        .map((x) => x.toFixed(3))
-        .join(" ")}\n`,
-  );
-  if (!QUICK) {
-    writeGeneratedSection({ file: FILE, heading: "## Traffic safety", begin: BEGIN, end: END }, section);
-  }
 };
 
-const render = (loadBefore: number, loadAfter: number): string => {
+/** The failing-instance scenario through each policy: rows of a markdown table. */
+const scenario = async (): Promise<string[]> => {
+  await registerGrpcResolver(naming);
+  const rows: string[] = [
+    "| policy under outlier_detection | client errors | error rate | wall time |",
+    "|---|---:|---:|---:|",
+  ];
+  for (const [name, child] of [
+    ["rxnaming_p2c", { rxnaming_p2c: {} }],
+    ["rxnaming_p2c, its own ejection off", { rxnaming_p2c: { ejection: false } }],
+    ["grpc-js round_robin", { round_robin: {} }],
+  ] as const) {
+    servers = await Promise.all(Array.from({ length: 10 }, (_, k) => startEcho(`s${k}`)));
+    servers[3]!.failWith = grpc.status.UNAVAILABLE;
+    const r = await errorRate(child);
+    rows.push(
+      `| ${name} | ${r.errors} / ${r.calls} | ${((r.errors / r.calls) * 100).toFixed(2)}% | ${Math.round(r.ms)} ms |`,
+    );
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+  return rows;
+};
+
+const render = (loadBefore: number, loadAfter: number, scenarioRows: readonly string[]): string => {
   let code = "?";
   try {
     code = execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
@@ -196,6 +209,16 @@ const render = (loadBefore: number, loadAfter: number): string => {
     `Goal: p2c with ejection and slow start on at least ${GOAL}x of p2c with both off: ` +
       `${goal.toFixed(3)}x (median of the rounds' ratios), ${goal >= GOAL ? "met" : "**not met**"}; ` +
       `${(best(p2cRows![GOAL_ROW]!.rates) / best(p2cRows![0]!.rates)).toFixed(3)}x by the best rounds.`,
+    ...(scenarioRows.length === 0
+      ? []
+      : [
+          "",
+          "The failing-instance scenario: 10 echo servers, one failing every call with UNAVAILABLE; 5,000 " +
+            "calls, 10 at a time, through grpc-js' `outlier_detection` (failure percentage, interval 1 s) " +
+            "around each policy.",
+          "",
+          ...scenarioRows,
+        ]),
     "",
     END,
   ].join("\n");
@@ -248,29 +271,21 @@ const errorRate = async (child: object): Promise<{ errors: number; calls: number
 };
 
 beforeAll(async () => {
+  const loadBefore = loadavg()[0]!;
   await measurePicks();
-  if (PICKS_ONLY) return;
-  await registerGrpcResolver(naming);
-  const rows: string[] = [
-    "| policy under outlier_detection | client errors | error rate | wall time |",
-    "|---|---:|---:|---:|",
-  ];
-  for (const [name, child] of [
-    ["rxnaming_p2c", { rxnaming_p2c: {} }],
-    ["rxnaming_p2c, its own ejection off", { rxnaming_p2c: { ejection: false } }],
-    ["grpc-js round_robin", { round_robin: {} }],
-  ] as const) {
-    servers = await Promise.all(Array.from({ length: 10 }, (_, k) => startEcho(`s${k}`)));
-    servers[3]!.failWith = grpc.status.UNAVAILABLE;
-    const r = await errorRate(child);
-    rows.push(
-      `| ${name} | ${r.errors} / ${r.calls} | ${((r.errors / r.calls) * 100).toFixed(2)}% | ${Math.round(r.ms)} ms |`,
-    );
-    await Promise.all(servers.map((s) => s.stop()));
-  }
+  const scenarioRows = PICKS_ONLY ? [] : await scenario();
+  const section = render(loadBefore, loadavg()[0]!, scenarioRows);
+  process.stdout.write(`\n${section}\n`);
+  const goal = groups[0]!;
   process.stdout.write(
-    `\n10 echo servers, 1 failing every call (UNAVAILABLE); 5,000 calls, 10 at a time:\n${rows.join("\n")}\n\n`,
+    `per-round ratios, ${goal[GOAL_ROW]!.name} / ${goal[0]!.name}: ` +
+      `${ratios(goal[GOAL_ROW]!, goal[0]!)
+        .map((x) => x.toFixed(3))
+        .join(" ")}\n`,
   );
+  if (!QUICK && !PICKS_ONLY) {
+    writeGeneratedSection({ file: FILE, heading: "## Traffic safety", begin: BEGIN, end: END }, section);
+  }
 }, 300_000);
 
 afterAll(() => naming.close());
