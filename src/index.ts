@@ -27,7 +27,7 @@ export { NamingError, isNamingError } from "./model/naming-error.js";
 // Instance-set operators.
 export * from "./operators/index.js";
 
-// Balancers.
+// Balancers, and `balancer` with `BalancerSpec` to make your own on the same machinery (docs/balancers.md).
 export * from "./balancers/index.js";
 /** A pick: the instance, its address, and `done` to report how the call went (the public name of {@link Picked}). */
 export type { Picked as Pick } from "./balancers/index.js";

@@ -1,50 +1,39 @@
-import {
-  asyncScheduler,
-  Observable,
-  type OperatorFunction,
-  type SchedulerLike,
-  type Subscription,
-} from "rxjs";
-import { eqInstances, type Instance, type InstancesInfo } from "../model/index.js";
-import { Outcomes, maxEjected, type EjectionRules } from "./ejection.js";
-import { emptyPicker, type Picker, type PickResult } from "./picker.js";
+import { asyncScheduler, Observable, type OperatorFunction, type Subscription } from "rxjs";
+import { eqInstances, optionsRecord, type Instance, type InstancesInfo } from "../model/index.js";
+import { Outcomes, maxEjected } from "./ejection.js";
+import { emptyPicker, type Picker, type PickResult, type TrafficOptions } from "./picker.js";
+import { TRAFFIC_KEYS, trafficRules, type TrafficRules } from "./traffic-options.js";
 
 /** What a balancer keeps per instance: at least the instance it was made for. */
-export interface Entry {
+export interface BalancerEntry {
+  /** The instance this entry was made for. */
   readonly instance: Instance;
 }
 
 /**
- * Where a pick of one instance reports how its request ended (`Picked.done` calls it): passive
- * ejection learns from it. One per hostname, kept while the hostname stays.
+ * What every pick of one instance calls from its own `done`, with the same result: passive ejection
+ * learns from it. One per hostname, the same function while the hostname stays.
  */
-export type Report = (result?: PickResult) => void;
+export type PickDone = (result?: PickResult) => void;
 
-/** The two things that make a balancer. */
-export interface BalancerSpec<E extends Entry> {
+/**
+ * The two functions that make a balancer on {@link balancer}: what it keeps per instance, and the
+ * picker over a set of those. See docs/balancers.md.
+ */
+export interface BalancerSpec<E extends BalancerEntry> {
   /**
-   * The entry of a new or changed instance. `previous` is the entry of the same hostname in the
-   * previous set (its instance changed), so that what was learned (EWMA, current weight, ring
-   * points) carries over. An unchanged instance (the same object: the core keeps identity) keeps
-   * its entry without a call. The entry's picks call `report` from their `done`.
+   * The entry of an instance that is new, or whose data changed. `previous` is the entry the same
+   * hostname had until now (undefined for a new one), so that what was learned carries over. An
+   * instance that did not change keeps its entry without a call. Every pick of the instance must
+   * call `done` from its own `done`.
    */
-  entry(instance: Instance, previous: E | undefined, report: Report): E;
+  entry(instance: Instance, previous: E | undefined, done: PickDone): E;
   /**
-   * The picker over a non-empty list of entries, in hostname order, ejected instances left out.
-   * `ramp`, when given, holds each entry's slow-start factor in (0, 1]: the share of its traffic
-   * it should take for now (1 for an instance not starting); undefined when every factor is 1.
+   * The picker over the entries of a set, in hostname order, never empty, ejected instances left
+   * out. `shares`, when given, holds each entry's share of its normal traffic for now, in (0, 1]:
+   * below 1 while the instance is in slow start. It is undefined when every share is 1.
    */
-  picker(entries: readonly E[], ramp: readonly number[] | undefined): Picker;
-}
-
-/** The traffic-safety settings {@link balancer} applies to every balancer. */
-export interface TrafficRules {
-  /** Passive ejection, or undefined for none. */
-  readonly ejection: EjectionRules | undefined;
-  /** The slow-start window, 0 for none. */
-  readonly slowStartMs: number;
-  /** The clock and timers of ejections and ramps. */
-  readonly scheduler: SchedulerLike;
+  picker(entries: readonly E[], shares: readonly number[] | undefined): Picker;
 }
 
 /** No ejection, no slow start: a balancer exactly as its spec makes it. */
@@ -59,7 +48,7 @@ const MIN_RAMP = 0.1;
 /** A ramp advances in this many steps: a new picker per step, none in between. */
 const RAMP_STEPS = 20;
 
-const ignore: Report = () => undefined;
+const ignore: PickDone = () => undefined;
 
 /** What the machinery keeps per hostname. */
 interface Slot<E> {
@@ -72,25 +61,43 @@ interface Slot<E> {
 }
 
 /**
- * Turns a {@link BalancerSpec} into an operator from sets to pickers: per subscription, a map of
- * entries by hostname that survives every set in which the hostname stays (Kratos v1 and v2 lose
- * it on every update), and one new immutable picker per changed set. A set equal to the previous
- * one emits nothing; an empty set emits a picker whose `pick` returns `none`.
+ * Makes a balancer from its spec: an operator from instance sets to pickers, with passive ejection
+ * and slow start applied to it as to the built-in ones (which are made the same way). Per
+ * subscription it keeps one entry per hostname, made again only when that instance changes, and
+ * emits a new picker for every set that differs from the previous one (a picker whose `pick`
+ * returns `none` for an empty set), and whenever an instance is ejected, comes back, or moves a
+ * step in its slow start. Options: `ejection` (on by default), `slowStartMs`, `scheduler`, as the
+ * built-in balancers take them. See docs/balancers.md.
+ *
+ * @example
+ * // The first instance in hostname order that is not ejected.
+ * const first = balancer({
+ *   entry: (instance, _previous, done) => ({ instance, some: O.some({ instance, addr: new URL(instance.addrs[0]!).host, done }) }),
+ *   picker: (entries) => ({ pick: () => entries[0]!.some }),
+ * });
+ * resolver.instances$.pipe(first).subscribe((picker) => (current = picker));
+ */
+export const balancer = <E extends BalancerEntry>(
+  spec: BalancerSpec<E>,
+  options?: TrafficOptions,
+): OperatorFunction<InstancesInfo, Picker> =>
+  balancerOf(
+    spec,
+    trafficRules("balancer", optionsRecord("balancer options", options, TRAFFIC_KEYS, "balancer")),
+  );
+
+/**
+ * {@link balancer} with its options already read: the built-in balancers read theirs with their
+ * own names in errors.
  *
  * Traffic safety lives here, once for every balancer (docs/traffic-safety.md): a pick's `done`
  * reports to its hostname's record; when the ejection rules trip, a new picker without that
  * instance is emitted at once, and another when its ejection ends. An instance that joins a
  * running set (or returns from ejection) ramps up over `slowStartMs`, a new picker per step of the
  * ramp. Pickers stay immutable snapshots, so neither costs anything per pick.
- *
- * @example
- * const first = () => balancer({
- *   entry: (instance, _previous, report) => ({ instance, some: O.some({ instance, addr: "", done: report }) }),
- *   picker: (entries) => ({ pick: () => entries[0]!.some }),
- * }, NO_TRAFFIC_RULES);
  */
-export const balancer =
-  <E extends Entry>(
+export const balancerOf =
+  <E extends BalancerEntry>(
     spec: BalancerSpec<E>,
     rules: TrafficRules = NO_TRAFFIC_RULES,
   ): OperatorFunction<InstancesInfo, Picker> =>
@@ -176,7 +183,7 @@ export const balancer =
         }
       };
 
-      const reporter = (slot: Slot<E>, hostname: string): Report => {
+      const reporter = (slot: Slot<E>, hostname: string): PickDone => {
         const outcomes = slot.outcomes;
         if (outcomes === undefined || ejection === undefined) return ignore;
         return (result) => {

@@ -4,7 +4,9 @@
  * sets in which that instance stays.
  */
 export { emptyPicker } from "./picker.js";
-export type { BalancerOptions, Picked, Picker, PickRequest, PickResult } from "./picker.js";
+export type { BalancerOptions, Picked, Picker, PickRequest, PickResult, TrafficOptions } from "./picker.js";
+export { balancer } from "./balancer.js";
+export type { BalancerEntry, BalancerSpec, PickDone } from "./balancer.js";
 export { roundRobin } from "./round-robin.js";
 export { random } from "./random.js";
 export type { RandomOptions } from "./random.js";

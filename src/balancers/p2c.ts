@@ -7,7 +7,7 @@ import {
   type Instance,
   type InstancesInfo,
 } from "../model/index.js";
-import { balancer, type Report } from "./balancer.js";
+import { balancerOf, type PickDone } from "./balancer.js";
 import { guardedClock, guardedRandom } from "./guarded-sources.js";
 import { pickAddr } from "./pick-addr.js";
 import type { BalancerOptions, Picked, Picker, PickResult } from "./picker.js";
@@ -76,7 +76,7 @@ interface P2cEntry {
   readonly instance: Instance;
   readonly addr: string;
   readonly node: P2cNode;
-  readonly report: Report;
+  readonly report: PickDone;
 }
 
 /** The clock, decay and force-pick window shared by the pickers and picks of one operator. */
@@ -100,11 +100,9 @@ class P2cPick implements Picked, O.Some<Picked> {
   private finished = false;
 
   constructor(
-    entry: P2cEntry,
+    private readonly entry: P2cEntry,
     private readonly start: number,
     private readonly config: P2cConfig,
-    private readonly node = entry.node,
-    private readonly report = entry.report,
   ) {
     this.instance = entry.instance;
     this.addr = entry.addr;
@@ -114,9 +112,9 @@ class P2cPick implements Picked, O.Some<Picked> {
     // A second call must not drive the in-flight count below the truth.
     if (this.finished) return;
     this.finished = true;
-    const node = this.node;
+    const { node, report } = this.entry;
     node.inflight--;
-    this.report(result);
+    report(result);
     if (result?.notSent === true) return;
     // Given the latency, the request ended at start + latency: no second clock read, which costs
     // more than the rest of pick and done together on some machines.
@@ -251,7 +249,7 @@ export const p2c = (options?: P2cOptions): OperatorFunction<InstancesInfo, Picke
     decayMs: numberOption("p2c decayMs", o["decayMs"], { min: 0, minExclusive: true, max: MAX_MS }, 600),
     forcePickMs: numberOption("p2c forcePickMs", o["forcePickMs"], { min: 0, max: MAX_MS }, 3000),
   };
-  return balancer<P2cEntry>(
+  return balancerOf<P2cEntry>(
     {
       entry: (instance, previous, report) => ({
         instance,

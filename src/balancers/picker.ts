@@ -53,13 +53,11 @@ export interface Picker {
   pick(request?: PickRequest): O.Option<Picked>;
 }
 
-/** Options every balancer takes (see docs/traffic-safety.md for the last three). */
-export interface BalancerOptions {
-  /**
-   * The scheme of the address a pick carries, default `"grpc"`: the first addr of that scheme, or
-   * the instance's first addr when it has none of that scheme ("" when it has no addr at all).
-   */
-  readonly addrScheme?: string;
+/**
+ * The traffic-safety options every balancer takes, those made with {@link balancer} too (see
+ * docs/traffic-safety.md).
+ */
+export interface TrafficOptions {
   /**
    * Passive ejection: an instance whose requests fail (reported through `done({ error })`) is left
    * out for a while. On by default with the defaults of {@link EjectionOptions}; `false` turns it off.
@@ -73,6 +71,15 @@ export interface BalancerOptions {
   readonly slowStartMs?: number;
   /** The clock and timers of ejection and slow start, default `asyncScheduler` (a TestScheduler makes them virtual). */
   readonly scheduler?: SchedulerLike;
+}
+
+/** Options every built-in balancer takes. */
+export interface BalancerOptions extends TrafficOptions {
+  /**
+   * The scheme of the address a pick carries, default `"grpc"`: the first addr of that scheme, or
+   * the instance's first addr when it has none of that scheme ("" when it has no addr at all).
+   */
+  readonly addrScheme?: string;
 }
 
 /** The picker of an empty set: nothing to pick. */

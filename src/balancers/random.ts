@@ -1,7 +1,7 @@
 import type * as O from "fp-ts/lib/Option.js";
 import type { OperatorFunction } from "rxjs";
 import { functionOption, optionsRecord, type InstancesInfo } from "../model/index.js";
-import { balancer } from "./balancer.js";
+import { balancerOf } from "./balancer.js";
 import { guardedRandom } from "./guarded-sources.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { staticEntry, type StaticEntry } from "./static-entry.js";
@@ -42,7 +42,7 @@ export const random = (options?: RandomOptions): OperatorFunction<InstancesInfo,
   const rules = trafficRules("random", o);
   const given = functionOption<() => number>("random random", o["random"]) ?? Math.random;
   const rnd = given === Math.random ? given : guardedRandom(given);
-  return balancer<StaticEntry>(
+  return balancerOf<StaticEntry>(
     {
       entry: (instance, _previous, report) => staticEntry(instance, scheme, report),
       picker: (entries) =>

@@ -8,7 +8,7 @@ import {
   type Instance,
   type InstancesInfo,
 } from "../model/index.js";
-import { balancer } from "./balancer.js";
+import { balancerOf } from "./balancer.js";
 import { hash32 } from "../shared/hash.js";
 import { Cursor } from "./cursor.js";
 import type { BalancerOptions, Picked, Picker, PickRequest } from "./picker.js";
@@ -161,7 +161,7 @@ export const ringHash = (options?: RingHashOptions): OperatorFunction<InstancesI
       let lastPoints: readonly Uint32Array[] = [];
       let lastRing: Ring | undefined;
       return source.pipe(
-        balancer<RingEntry>(
+        balancerOf<RingEntry>(
           {
             entry: (instance, previous, report) => ({
               instance,

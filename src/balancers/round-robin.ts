@@ -1,7 +1,7 @@
 import type * as O from "fp-ts/lib/Option.js";
 import { defer, type OperatorFunction } from "rxjs";
 import { optionsRecord, type InstancesInfo } from "../model/index.js";
-import { balancer } from "./balancer.js";
+import { balancerOf } from "./balancer.js";
 import { Cursor } from "./cursor.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { SmoothWeightsPicker } from "./smooth-weights.js";
@@ -40,7 +40,7 @@ export const roundRobin = (options?: BalancerOptions): OperatorFunction<Instance
     defer(() => {
       let cursor: Cursor | undefined;
       return source.pipe(
-        balancer<StaticEntry>(
+        balancerOf<StaticEntry>(
           {
             entry: (instance, _previous, report) => staticEntry(instance, scheme, report),
             picker: (entries, ramp) =>

@@ -1,6 +1,6 @@
 import * as O from "fp-ts/lib/Option.js";
 import type { Instance } from "../model/index.js";
-import type { Report } from "./balancer.js";
+import type { PickDone } from "./balancer.js";
 import { pickAddr } from "./pick-addr.js";
 import { StaticPick, type Picked } from "./picker.js";
 
@@ -11,11 +11,11 @@ export interface StaticEntry {
 }
 
 /** The preallocated `some(pick)` of an instance version, its address of `scheme`. */
-export const staticPick = (instance: Instance, scheme: string, report: Report): O.Option<Picked> =>
+export const staticPick = (instance: Instance, scheme: string, report: PickDone): O.Option<Picked> =>
   O.some(new StaticPick(instance, pickAddr(instance, scheme), report));
 
 /** The entry of a new or changed instance, for balancers that learn nothing from picks. */
-export const staticEntry = (instance: Instance, scheme: string, report: Report): StaticEntry => ({
+export const staticEntry = (instance: Instance, scheme: string, report: PickDone): StaticEntry => ({
   instance,
   some: staticPick(instance, scheme, report),
 });

@@ -1,10 +1,22 @@
 import { asyncScheduler, type SchedulerLike } from "rxjs";
 import { numberOption, objectOption, stringOption } from "../model/index.js";
-import type { TrafficRules } from "./balancer.js";
-import { ejectionRules } from "./ejection.js";
+import { ejectionRules, type EjectionRules } from "./ejection.js";
 
-/** The option keys every balancer takes. */
-export const COMMON_KEYS = ["addrScheme", "ejection", "slowStartMs", "scheduler"] as const;
+/** The traffic-safety settings every balancer applies, read from its options. */
+export interface TrafficRules {
+  /** Passive ejection, or undefined for none. */
+  readonly ejection: EjectionRules | undefined;
+  /** The slow-start window, 0 for none. */
+  readonly slowStartMs: number;
+  /** The clock and timers of ejections and ramps. */
+  readonly scheduler: SchedulerLike;
+}
+
+/** The option keys of traffic safety. */
+export const TRAFFIC_KEYS = ["ejection", "slowStartMs", "scheduler"] as const;
+
+/** The option keys every built-in balancer takes. */
+export const COMMON_KEYS = ["addrScheme", ...TRAFFIC_KEYS] as const;
 
 /** An hour: a longer ramp is a mistake in units rather than a wish. */
 export const MAX_SLOW_START_MS = 3_600_000;

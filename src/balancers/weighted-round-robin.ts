@@ -9,7 +9,7 @@ import {
   type InstancesInfo,
   type NamingError,
 } from "../model/index.js";
-import { balancer } from "./balancer.js";
+import { balancerOf } from "./balancer.js";
 import type { BalancerOptions, Picked, Picker } from "./picker.js";
 import { SmoothWeightsPicker, type SmoothMemory, type SmoothState } from "./smooth-weights.js";
 import { staticPick } from "./static-entry.js";
@@ -93,7 +93,7 @@ export const weightedRoundRobin = (
     defer(() => {
       const memory: SmoothMemory = { last: undefined };
       return source.pipe(
-        balancer<WrrEntry>(
+        balancerOf<WrrEntry>(
           {
             entry: (instance, previous, report) => ({
               instance,

@@ -141,6 +141,14 @@ describe("the examples, in a new pnpm project that installed the packed package"
     expect(out).toContain("picked after the failures: [ 'b' ]");
   });
 
+  it("custom-balancer.ts: a balancer made with balancer() ejects an instance whose calls fail", async () => {
+    const out = await runExample("node", "custom-balancer.ts");
+    expect(out.trim().split("\n")).toEqual([
+      "picked: a b c a b c",
+      "picked after c failed three times: a b a b a b",
+    ]);
+  });
+
   describe("on etcd", () => {
     let etcd: EtcdProcess;
     beforeAll(async () => {
