@@ -64,6 +64,8 @@ describeWithDiscovery("rxnaming --discovery", () => {
       "1s",
     ]);
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/discovery at 127\.0\.0\.1:\d+ did not answer within 1000 ms/);
+    expect(down.stderr).toMatch(
+      /discovery at 127\.0\.0\.1:\d+ did not answer within 1 s \(--dial-timeout\): is it running/,
+    );
   });
 });
