@@ -7,11 +7,11 @@
  * `npm run bench`); BENCH_DISCOVERY=0 skips it, BENCH_QUICK=1 shrinks it (and leaves
  * BENCHMARKS.md alone). Skipped when there is no discovery binary.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { filter, firstValueFrom, type Subscription } from "rxjs";
 import { beforeAll, bench, describe } from "vitest";
+import { writeGeneratedSection } from "./generated-section.js";
 import { discoveryNaming, instance, type Instance, type InstancesInfo } from "../src/index.js";
 import { discoveryBinary, startDiscovery } from "../test/harness/discovery-process.js";
 import { disposeAll } from "../test/harness/registry.js";
@@ -170,21 +170,14 @@ const render = (r: Awaited<ReturnType<typeof run>>): string =>
     END,
   ].join("\n");
 
-const writeSection = (file: string, generated: string): void => {
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  const out =
-    begin !== -1 && end > begin
-      ? text.slice(0, begin) + generated + text.slice(end + END.length)
-      : `${text.trimEnd()}\n\n${SECTION}\n\n${generated}\n`;
-  writeFileSync(file, out);
-};
-
 beforeAll(async () => {
   if (process.env.BENCH_DISCOVERY === "0" || discoveryBinary() === undefined) return;
   const section = render(await run());
-  if (!QUICK) writeSection(join(import.meta.dirname, "..", "BENCHMARKS.md"), section);
+  if (!QUICK)
+    writeGeneratedSection(
+      { file: join(import.meta.dirname, "..", "BENCHMARKS.md"), heading: SECTION, begin: BEGIN, end: END },
+      section,
+    );
   process.stdout.write(`\n${section}\n\n`);
 }, 600_000);
 

@@ -9,13 +9,13 @@
  * BENCHMARKS.md under "## Console" (BENCH_QUICK=1 prints it and leaves the file alone).
  */
 import { execSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { chromium, type Browser } from "playwright-core";
 import { Subscription } from "rxjs";
 import { beforeAll, bench, describe } from "vitest";
+import { writeGeneratedSection } from "./generated-section.js";
 import { etcdFleet, serveConsole, type ConsoleOptions } from "../src/console/index.js";
 import { etcdNaming, memoryNaming, type Naming } from "../src/index.js";
 import { testInstance } from "../src/testing/index.js";
@@ -196,15 +196,7 @@ beforeAll(async () => {
   const section = render(results);
   process.stdout.write(`\n${section}\n`);
   if (QUICK) return;
-  const text = existsSync(FILE) ? readFileSync(FILE, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  writeFileSync(
-    FILE,
-    begin !== -1 && end > begin
-      ? text.slice(0, begin) + section + text.slice(end + END.length)
-      : `${text.trimEnd()}\n\n## Console\n\n${section}\n`,
-  );
+  writeGeneratedSection({ file: FILE, heading: "## Console", begin: BEGIN, end: END }, section);
 }, 900_000);
 
 describe("the console in a browser", () => {

@@ -11,7 +11,8 @@ export interface GeneratedSection {
 
 /**
  * Puts `section` (which starts with `begin` and ends with `end`) in place of the previous one,
- * leaving everything around it as it is; the first time, appends it under its heading.
+ * leaving everything around it as it is; the first time, puts it under its heading (appended with
+ * the heading when there is none).
  */
 export const writeGeneratedSection = (
   { file, heading, begin, end }: GeneratedSection,
@@ -20,10 +21,14 @@ export const writeGeneratedSection = (
   const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
   const from = text.indexOf(begin);
   const to = text.indexOf(end);
+  const under = text.indexOf(`\n${heading}\n`);
+  const after = under + heading.length + 2;
   writeFileSync(
     file,
     from !== -1 && to > from
       ? text.slice(0, from) + section + text.slice(to + end.length)
-      : `${text.trimEnd()}\n\n${heading}\n\n${section}\n`,
+      : under !== -1
+        ? `${text.slice(0, after)}\n${section}\n${text.slice(after)}`
+        : `${text.trimEnd()}\n\n${heading}\n\n${section}\n`,
   );
 };

@@ -6,9 +6,9 @@
  * Run: npm run bench (or npx vitest bench --run --project bench bench/zookeeper.bench.ts);
  * BENCH_ZOOKEEPER=0 skips it, BENCH_QUICK=1 shrinks it (and leaves BENCHMARKS.md alone).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, bench, describe } from "vitest";
+import { writeGeneratedSection } from "./generated-section.js";
 import { runZooKeeperBench, type ZkBenchResults } from "./zookeeper/run.js";
 
 const SECTION = "## ZooKeeper beside etcd";
@@ -70,22 +70,14 @@ const render = (r: ZkBenchResults): string => {
   ].join("\n");
 };
 
-const writeSection = (file: string, generated: string): void => {
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  const out =
-    begin !== -1 && end > begin
-      ? text.slice(0, begin) + generated + text.slice(end + END.length)
-      : `${text.trimEnd()}\n\n${SECTION}\n\n${generated}\n`;
-  writeFileSync(file, out);
-};
-
 beforeAll(async () => {
   if (process.env.BENCH_ZOOKEEPER === "0") return;
   const section = render(await runZooKeeperBench());
   if (process.env.BENCH_QUICK !== "1")
-    writeSection(join(import.meta.dirname, "..", "BENCHMARKS.md"), section);
+    writeGeneratedSection(
+      { file: join(import.meta.dirname, "..", "BENCHMARKS.md"), heading: SECTION, begin: BEGIN, end: END },
+      section,
+    );
   process.stdout.write(`\n${section}\n\n`);
 }, 600_000);
 

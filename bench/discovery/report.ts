@@ -1,9 +1,9 @@
+import { writeGeneratedSection } from "../generated-section.js";
 /**
  * Turns the results of ./run.ts into the `## Discovery and registration` section of
  * BENCHMARKS.md. Only the part between the markers is generated; whatever follows the end marker
  * in that section (findings written by hand) is kept, and so is every other section.
  */
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { median, percentile, sortedCopy } from "./fixtures.js";
 import { HUGE_MAX_RECEIVE_BYTES, SIZES, type DiscoveryResults } from "./run.js";
@@ -285,18 +285,5 @@ export const renderSection = (r: DiscoveryResults, command: string): string => {
 };
 
 /** Replaces the generated part of the section (adding the section at the end when missing). */
-export const writeSection = (file: string, generated: string): void => {
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  let out: string;
-  if (begin !== -1 && end > begin) {
-    out = text.slice(0, begin) + generated + text.slice(end + END.length);
-  } else if (text.includes(`\n${SECTION}\n`)) {
-    const at = text.indexOf(`\n${SECTION}\n`) + SECTION.length + 2;
-    out = `${text.slice(0, at)}\n${generated}\n${text.slice(at)}`;
-  } else {
-    out = `${text.trimEnd()}\n\n${SECTION}\n\n${generated}\n`;
-  }
-  writeFileSync(file, out);
-};
+export const writeSection = (file: string, generated: string): void =>
+  writeGeneratedSection({ file, heading: SECTION, begin: BEGIN, end: END }, generated);

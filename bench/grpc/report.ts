@@ -1,8 +1,9 @@
+import { writeGeneratedSection } from "../generated-section.js";
 /**
  * Turns the results of ./run.ts into the `## gRPC` section of BENCHMARKS.md. Only the part
  * between the markers is generated; text after the end marker, and every other section, is kept.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { GRPC_SIZES, POLICIES, type GrpcBenchResults } from "./run.js";
 
@@ -75,13 +76,5 @@ const grpcVersion = (): string => {
 };
 
 /** Replaces the generated part of the section (adding the section at the end when missing). */
-export const writeGrpcSection = (file: string, generated: string): void => {
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  const out =
-    begin !== -1 && end > begin
-      ? text.slice(0, begin) + generated + text.slice(end + END.length)
-      : `${text.trimEnd()}\n\n${SECTION}\n\n${generated}\n`;
-  writeFileSync(file, out);
-};
+export const writeGrpcSection = (file: string, generated: string): void =>
+  writeGeneratedSection({ file, heading: SECTION, begin: BEGIN, end: END }, generated);

@@ -1,15 +1,15 @@
-import { discoveryNaming, type Naming } from "../index.js";
-import { CliError, oneLine, usageError } from "./cli-error.js";
+import { discoveryNaming } from "../index.js";
+import { oneLine, usageError } from "./cli-error.js";
 import type { ConnectionOptions } from "./connection-options.js";
-import type { NamingConnection, NamingUse } from "./naming-from-options.js";
+import { ownClientsConnection, type NamingConnection, type NamingUse } from "./naming-connection.js";
 
 /**
  * bilibili discovery (`--discovery <nodes>`): the nodes comma-separated; the zone, environment
  * and region from `ZONE`, `DEPLOY_ENV` and `REGION`, as Kratos v1 services read them (default
- * sh001, dev, sh). Every peer is a naming of its own. The first read of the app within
- * `--dial-timeout` stands for etcd's probe.
+ * sh001, dev, sh). Every naming has its own client. The app's first read within `--dial-timeout`
+ * is the probe.
  */
-export const discoveryFromOptions = async (
+export const discoveryConnection = async (
   nodes: string,
   options: ConnectionOptions,
   use: NamingUse,
@@ -17,11 +17,15 @@ export const discoveryFromOptions = async (
   if (options.layout !== "kratos-v1" || options.prefix !== undefined) {
     throw usageError("--layout and --prefix are for etcd and ZooKeeper; discovery keeps instances by appid");
   }
-  const namings: Naming[] = [];
-  const make = (): Naming => {
-    let naming: Naming;
+  const dial = {
+    kind: "discovery",
+    where: nodes,
+    timeoutMs: options.dialTimeout,
+    hint: "is it running, and is --discovery (or DISCOVERY_NODES) right?",
+  };
+  return ownClientsConnection("discovery", dial, use.appId, () => {
     try {
-      naming = discoveryNaming({
+      return discoveryNaming({
         nodes: nodes.split(",").map((n) => n.trim().replace(/^https?:\/\//, "")),
         zone: process.env.ZONE || "sh001",
         env: process.env.DEPLOY_ENV || "dev",
@@ -32,33 +36,5 @@ export const discoveryFromOptions = async (
     } catch (e) {
       throw usageError(`--discovery "${nodes}": ${oneLine(e)}`);
     }
-    namings.push(naming);
-    return naming;
-  };
-  const naming = make();
-  const first = await naming.build(use.appId).fetch()();
-  if (first._tag === "Left") {
-    await naming.close();
-    throw new CliError(
-      `discovery at ${nodes} did not answer within ${options.dialTimeout} ms: is it running and reachable?`,
-      1,
-    );
-  }
-  return {
-    where: `discovery ${nodes}`,
-    naming,
-    peer: () => ({
-      naming: make(),
-      leaseLoss: {
-        how: () => "would be forgotten by the server: on discovery the demo leaves its registration alone",
-        begin: async () => undefined,
-      },
-    }),
-    explain: oneLine,
-    // The library gives no other sign: a second with no new fault means the stream is back.
-    answers: async () => true,
-    close: async () => {
-      await Promise.all(namings.map((n) => n.close()));
-    },
-  };
+  });
 };

@@ -1,13 +1,14 @@
 import { Etcd3, type IOptions } from "etcd3";
 import { etcdClientOptions } from "../index.js";
-import { CliError, usageError } from "./cli-error.js";
+import { usageError } from "./cli-error.js";
 import type { ConnectionOptions } from "./connection-options.js";
-import { explainEtcdError, NoAnswer, type EtcdTarget } from "./etcd-errors.js";
+import { etcdHint, explainEtcdError, type EtcdTarget } from "./etcd-errors.js";
 import { promptPassword } from "./password-prompt.js";
 import { readPem } from "./pem-file.js";
+import { probedConnection, withinDialTimeout, type Probe } from "./probed-connection.js";
 
 /** etcdctl's default endpoint. */
-export const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
+const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
 
 /** `--endpoints` as URLs: a bare host:port gets http:// (https:// with TLS options), as etcdctl. */
 export const parseEndpoints = (value: string, tls: boolean): string[] => {
@@ -51,13 +52,11 @@ const credentialsOf = async (
 export interface EtcdConnection {
   readonly client: Etcd3;
   readonly target: EtcdTarget;
+  close(): void;
 }
 
 /** Makes the etcd client the options describe (TLS, user); connects nothing yet. */
-export const etcdConnection = async (
-  options: ConnectionOptions,
-  endpoints: string,
-): Promise<EtcdConnection> => {
+const etcdConnection = async (options: ConnectionOptions, endpoints: string): Promise<EtcdConnection> => {
   const cert = readPem("--cert", options.cert);
   const key = readPem("--key", options.key);
   const ca = readPem("--cacert", options.cacert);
@@ -84,37 +83,45 @@ export const etcdConnection = async (
     // The authentication call is made before the first request: give it a deadline too.
     ...(auth && { auth: { ...auth, callOptions: deadline } }),
   };
+  const client = new Etcd3(etcdClientOptions(clientOptions));
   return {
-    client: new Etcd3(etcdClientOptions(clientOptions)),
+    client,
     target: { endpoints: hosts, user: auth?.username, dialTimeoutMs: options.dialTimeout },
+    close: () => client.close(),
   };
 };
 
 /**
- * Reads one key of `keyPrefix` within the dial timeout: etcd is reachable, the user may log in and
- * may read there. Why a read: the `etcd3` client connects lazily and has no dial timeout of its own
- * (docs/cli.md#time-outs), so a command would otherwise wait for etcd in silence. The timer is the
- * deadline: the client may retry a call past its own.
+ * Reads one key of `keyPrefix`: etcd is reachable, the user may log in and may read there. The
+ * `etcd3` client connects lazily, so this read is what dials.
  */
-export const probeEtcd = async (connection: EtcdConnection, keyPrefix: string): Promise<void> => {
-  const { client, target } = connection;
-  const ms = target.dialTimeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      client
-        .getAll()
-        .prefix(keyPrefix)
-        .limit(1)
-        .options({ deadline: new Date(Date.now() + ms) })
-        .keys(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new NoAnswer(ms)), ms);
-      }),
-    ]);
-  } catch (e) {
-    throw new CliError(explainEtcdError(e, { ...target, keyPrefix }));
-  } finally {
-    clearTimeout(timer);
-  }
+const etcdProbe = ({ client, target }: EtcdConnection, keyPrefix: string): Probe => ({
+  kind: "etcd",
+  where: target.endpoints.join(","),
+  timeoutMs: target.dialTimeoutMs,
+  hint: etcdHint(target),
+  call: () =>
+    client
+      .getAll()
+      .prefix(keyPrefix)
+      .limit(1)
+      .options({ deadline: new Date(Date.now() + target.dialTimeoutMs) })
+      .keys(),
+  explain: (e) => explainEtcdError(e, { ...target, keyPrefix }),
+});
+
+/** The etcd client the options describe, once it has read a key of `keyPrefix` within --dial-timeout. */
+export const probedEtcd = (options: ConnectionOptions, keyPrefix: string): Promise<EtcdConnection> =>
+  probedConnection(
+    () => etcdConnection(options, options.endpoints ?? DEFAULT_ENDPOINT),
+    (connection) => etcdProbe(connection, keyPrefix),
+  );
+
+/** Whether etcd answers that read now, within --dial-timeout. */
+export const etcdAnswers = (connection: EtcdConnection, keyPrefix: string): Promise<boolean> => {
+  const probe = etcdProbe(connection, keyPrefix);
+  return withinDialTimeout(probe.timeoutMs, () => probe.call()).then(
+    () => true,
+    () => false,
+  );
 };

@@ -1,4 +1,5 @@
 import { oneLine, rootCause } from "./cli-error.js";
+import { NoAnswer, noAnswerLine } from "./probed-connection.js";
 
 /** What the command was talking to, for the messages. */
 export interface EtcdTarget {
@@ -9,16 +10,11 @@ export interface EtcdTarget {
   readonly dialTimeoutMs: number;
 }
 
-/** etcd did not answer a call within the dial timeout. */
-export class NoAnswer extends Error {
-  constructor(readonly ms: number) {
-    super(`no answer within ${ms} ms`);
-    this.name = "NoAnswer";
-  }
-}
-
-/** Milliseconds as a user wrote them: "3 s", "1.5 s", "0.25 s". */
-const inSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+/** What to check when etcd could not be reached. */
+export const etcdHint = (target: EtcdTarget): string =>
+  target.endpoints.some((u) => u.startsWith("https:"))
+    ? "is it running, and do --endpoints (or ETCD_ENDPOINTS), --cacert and, if it wants client certificates, --cert and --key match it?"
+    : "is it running, and are --endpoints (or ETCD_ENDPOINTS) right? (https:// and --cacert for TLS)";
 
 const named = (e: unknown, ...names: string[]): boolean =>
   e instanceof Error && names.some((name) => e.name === name || e.constructor.name === name);
@@ -31,7 +27,6 @@ export const explainEtcdError = (error: unknown, target: EtcdTarget): string => 
   const e = rootCause(error);
   const text = oneLine(e);
   const where = target.endpoints.join(",");
-  const tls = target.endpoints.some((u) => u.startsWith("https:"));
   if (named(e, "EtcdAuthenticationFailedError") || /authentication failed/i.test(text)) {
     return `etcd at ${where} refused the user name or password of "${target.user ?? ""}": check --user and ETCDCTL_PASSWORD`;
   }
@@ -50,11 +45,9 @@ export const explainEtcdError = (error: unknown, target: EtcdTarget): string => 
   if (/user name is empty|invalid auth token/i.test(text)) {
     return `etcd at ${where} requires authentication: pass --user (and ETCDCTL_PASSWORD)`;
   }
-  const hint = tls
-    ? "is it running, and do --endpoints (or ETCD_ENDPOINTS), --cacert and, if it wants client certificates, --cert and --key match it?"
-    : "is it running, and are --endpoints (or ETCD_ENDPOINTS) right? (https:// and --cacert for TLS)";
+  const hint = etcdHint(target);
   if (e instanceof NoAnswer || /deadline exceeded/i.test(text)) {
-    return `etcd at ${where} did not answer within ${inSeconds(target.dialTimeoutMs)} (--dial-timeout): ${hint}`;
+    return noAnswerLine({ kind: "etcd", where, timeoutMs: target.dialTimeoutMs, hint });
   }
   return `cannot reach etcd at ${where} (${shorten(text)}): ${hint}`;
 };

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseDuration } from "../../src/cli/connection-options.js";
 import { parseEndpoints } from "../../src/cli/etcd-connection.js";
 import { explainEtcdError } from "../../src/cli/etcd-errors.js";
+import { probedConnection, type Probe } from "../../src/cli/probed-connection.js";
 import { clip, visibleWidth } from "../../src/cli/render/terminal.js";
 
 // The small pure parts of the command line; cli.test.ts runs the whole of it as users do.
@@ -48,6 +49,59 @@ describe("explainEtcdError", () => {
     expect(explainEtcdError(denied, { ...target, user: "bob", keyPrefix: "/kratos_etcd/a/" })).toMatch(
       /denied user "bob" access to \/kratos_etcd\/a\/: grant it a role/,
     );
+  });
+});
+
+describe("probedConnection", () => {
+  const silent: Probe = {
+    kind: "ZooKeeper",
+    where: "127.0.0.1:1",
+    timeoutMs: 50,
+    hint: "is it running?",
+    call: () => new Promise(() => undefined),
+  };
+  const made = (): { closed: number; close(): void } => ({
+    closed: 0,
+    close() {
+      this.closed += 1;
+    },
+  });
+
+  it("gives up at the dial time-out, closes what it made and says so in the words every backend uses", async () => {
+    const connection = made();
+    await expect(
+      probedConnection(
+        () => connection,
+        () => silent,
+      ),
+    ).rejects.toThrow(
+      /^ZooKeeper at 127\.0\.0\.1:1 did not answer within 0\.05 s \(--dial-timeout\): is it running\?$/,
+    );
+    expect(connection.closed).toBe(1);
+  });
+
+  it("explains a failure before the time-out in the backend's words; returns what answered, open", async () => {
+    const refused = made();
+    const failing: Probe = {
+      ...silent,
+      call: () => Promise.reject(new Error("permission denied")),
+      explain: (e) => `etcd said: ${(e as Error).message}`,
+    };
+    await expect(
+      probedConnection(
+        () => refused,
+        () => failing,
+      ),
+    ).rejects.toThrow(/^etcd said: permission denied$/);
+    expect(refused.closed).toBe(1);
+    const answering = made();
+    expect(
+      await probedConnection(
+        async () => answering,
+        () => ({ ...silent, call: async () => [] }),
+      ),
+    ).toBe(answering);
+    expect(answering.closed).toBe(0);
   });
 });
 

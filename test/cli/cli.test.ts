@@ -1,33 +1,26 @@
 import { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
 import { freePort, makeTlsMaterial, startEtcd, startProxy, useEtcd } from "../harness/index.js";
-import { buildCli, CliProcess, cleanEnv, runCli, type BuiltCli, type CliResult } from "./cli-process.js";
+import {
+  CliProcess,
+  cleanEnv,
+  registerCommand,
+  runCli,
+  type CliResult,
+  useBuiltCli,
+} from "../harness/cli-process.js";
 import { TmuxScreen } from "./tmux-screen.js";
 
 // The `rxnaming` command as users run it: the package built once, each command a child process,
 // against a real etcd (started by the harness) or none at all.
 const etcd = useEtcd();
-let cli: BuiltCli;
-
-beforeAll(async () => {
-  cli = await buildCli();
-}, 120_000);
-
-afterAll(async () => {
-  await cli?.remove();
-});
+const cli = useBuiltCli();
 
 const at = (): string[] => ["--endpoints", etcd().endpoint];
-const start = (args: readonly string[]): CliProcess => new CliProcess(cli.main, args);
+const start = (args: readonly string[]): CliProcess => new CliProcess(cli().main, args);
 const registerArgs = (app: string, hostname = "host-1"): string[] => [
-  "register",
-  "--appid",
-  app,
-  "--hostname",
-  hostname,
-  "--addr",
-  "grpc://10.0.0.5:9000",
+  ...registerCommand(app, hostname),
   "--zone",
   "sh001",
   "--meta",
@@ -52,7 +45,7 @@ describe("on etcd", () => {
     try {
       await register.waitForOutput(/^registered \/kratos_etcd\/\S+\/host-1 \(lease \d+, TTL 30 s\)/m);
 
-      const json = await runCli(cli.main, ["list", app, "--json", ...at()]);
+      const json = await runCli(cli().main, ["list", app, "--json", ...at()]);
       expect(json.code).toBe(0);
       const listed = JSON.parse(json.stdout) as { appId: string; instances: Record<string, unknown>[] };
       expect(listed.appId).toBe(app);
@@ -66,7 +59,7 @@ describe("on etcd", () => {
         }),
       ]);
 
-      const table = await runCli(cli.main, ["list", app, ...at()]);
+      const table = await runCli(cli().main, ["list", app, ...at()]);
       expect(table.code).toBe(0);
       expect(table.stdout.split("\n")[0]).toMatch(/^HOSTNAME\s+ZONE\s+ADDRS/);
       expect(table.stdout).toMatch(
@@ -100,12 +93,12 @@ describe("on etcd", () => {
       } finally {
         client.close();
       }
-      const json = await runCli(cli.main, ["list", app, "--json", "--layout", "go-zero", ...at()]);
+      const json = await runCli(cli().main, ["list", app, "--json", "--layout", "go-zero", ...at()]);
       expect(json.code).toBe(0);
       const listed = JSON.parse(json.stdout) as { instances: { addrs: string[] }[] };
       expect(listed.instances.map((i) => i.addrs)).toEqual([["grpc://10.0.0.7:9001"]]);
       // Kratos v1 cannot hold an appid with "/": a usage error naming the layout, exit 2.
-      const wrong = await runCli(cli.main, ["list", app, ...at()]);
+      const wrong = await runCli(cli().main, ["list", app, ...at()]);
       expect(wrong.code).toBe(2);
       expectOneLineError(wrong, /kratos-v1/);
     } finally {
@@ -179,7 +172,7 @@ describe("on etcd", () => {
     await secured.enableAuth("root-pw");
     await secured.etcdctl(["user", "add", "bob", "--new-user-password=bob-pw"]);
     const app = freshApp("cli");
-    const denied = await runCli(cli.main, [
+    const denied = await runCli(cli().main, [
       "list",
       app,
       "--endpoints",
@@ -191,7 +184,7 @@ describe("on etcd", () => {
     expectOneLineError(denied, /denied user "bob" access to \/kratos_etcd\/.+: grant it a role/);
 
     const wrong = await runCli(
-      cli.main,
+      cli().main,
       ["list", app, "--endpoints", secured.endpoint, "--user", "root:nope"],
       20_000,
     );
@@ -200,7 +193,7 @@ describe("on etcd", () => {
 
     const env = cleanEnv({ ETCDCTL_PASSWORD: "root-pw" });
     const allowed = await runCli(
-      cli.main,
+      cli().main,
       ["list", app, "--json", "--endpoints", secured.endpoint, "--user", "root"],
       20_000,
       env,
@@ -219,7 +212,7 @@ describe("TLS", () => {
     const register = start([...registerArgs(app).slice(0, -2), "--endpoints", secured.endpoint, ...certs]);
     try {
       await register.waitForOutput(/^registered /m);
-      const listed = await runCli(cli.main, [
+      const listed = await runCli(cli().main, [
         "list",
         app,
         "--json",
@@ -232,12 +225,12 @@ describe("TLS", () => {
 
       // By IP address (the certificate names 127.0.0.1 too): no Node warning on stderr (DEP0123).
       const byIp = secured.endpoint.replace("localhost", "127.0.0.1");
-      const quiet = await runCli(cli.main, ["list", app, "--endpoints", byIp, ...certs]);
+      const quiet = await runCli(cli().main, ["list", app, "--endpoints", byIp, ...certs]);
       expect({ code: quiet.code, stderr: quiet.stderr }).toEqual({ code: 0, stderr: "" });
       expect(quiet.stdout).toMatch(/^host-1\s/m);
 
       // Without a client certificate etcd refuses the handshake: one line, exit 1.
-      const refused = await runCli(cli.main, [
+      const refused = await runCli(cli().main, [
         "list",
         app,
         "--endpoints",
@@ -270,7 +263,7 @@ describe("errors", () => {
     [["lst", "a"], /unknown command 'lst'/],
     [["demo", "--duration", "soon"], /--duration/],
   ])("bad arguments %j: one short line, exit 2, at once", async (args, pattern) => {
-    const result = await runCli(cli.main, args, 10_000);
+    const result = await runCli(cli().main, args, 10_000);
     expect(result.code).toBe(2);
     expectOneLineError(result, pattern);
     expect(result.stdout).toBe("");
@@ -279,7 +272,7 @@ describe("errors", () => {
   it("an etcd that refuses connections: exit 1 within seconds, saying what to check", async () => {
     const closed = await freePort(); // nothing listens there
     for (const command of [["list", "a"], ["watch", "a"], registerArgs("a").slice(0, -2)]) {
-      const result = await runCli(cli.main, [...command, "--endpoints", `127.0.0.1:${closed}`], 10_000);
+      const result = await runCli(cli().main, [...command, "--endpoints", `127.0.0.1:${closed}`], 10_000);
       expect(result.code).toBe(1);
       expectOneLineError(
         result,
@@ -292,7 +285,7 @@ describe("errors", () => {
     const proxy = await startProxy(etcd());
     proxy.cut({ mode: "blackhole" });
     const result = await runCli(
-      cli.main,
+      cli().main,
       ["list", "a", "--endpoints", proxy.endpoint, "--dial-timeout", "1s"],
       15_000,
     );
@@ -306,7 +299,7 @@ describe("demo", () => {
   it("piped: runs the whole story to its end without etcd, in plain lines", async () => {
     // 6 s, not 3: host-a must fail five requests in a row to be ejected, and on a loaded machine
     // p2c sends it few once it learns its failures.
-    const result = await runCli(cli.main, ["demo", "--duration", "6s"], 30_000);
+    const result = await runCli(cli().main, ["demo", "--duration", "6s"], 30_000);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toContain("\u001b"); // no escape codes into a pipe
@@ -335,7 +328,7 @@ describe("demo", () => {
 
   it("in a terminal: the live view is redrawn in place and the screen ends with the story's outcome", async () => {
     const screen = await TmuxScreen.start(
-      `node ${cli.main} demo --duration 3s; echo "[exit $?]"; sleep 60`,
+      `node ${cli().main} demo --duration 3s; echo "[exit $?]"; sleep 60`,
       120,
       40,
       cleanEnv(),
@@ -363,7 +356,7 @@ describe("demo", () => {
 
   it("Ctrl-C ends it early, with the summary, exit 0", async () => {
     const screen = await TmuxScreen.start(
-      `bash -c 'node ${cli.main} demo --duration 60s; echo "[exit $?]"; sleep 60'`,
+      `bash -c 'node ${cli().main} demo --duration 60s; echo "[exit $?]"; sleep 60'`,
       120,
       40,
       cleanEnv(),
@@ -382,7 +375,7 @@ describe("demo", () => {
 
   it("NO_COLOR: the same live view, without colours", async () => {
     const screen = await TmuxScreen.start(
-      `NO_COLOR=1 node ${cli.main} demo --duration 2s; echo "[exit $?]"; sleep 60`,
+      `NO_COLOR=1 node ${cli().main} demo --duration 2s; echo "[exit $?]"; sleep 60`,
       120,
       40,
       cleanEnv(),

@@ -3,23 +3,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
 import { freePort, makeTlsMaterial, startEtcd, useEtcd } from "../harness/index.js";
-import { buildCli, cleanEnv, runCli, type BuiltCli, type CliResult } from "./cli-process.js";
+import { cleanEnv, runCli, type CliResult, useBuiltCli } from "../harness/cli-process.js";
 
 // The command line's arguments and environment: etcdctl's variables, time-outs in words, files
 // that are not certificates, values that are not names.
 const etcd = useEtcd();
-let cli: BuiltCli;
-
-beforeAll(async () => {
-  cli = await buildCli();
-}, 120_000);
-
-afterAll(async () => {
-  await cli?.remove();
-});
+const cli = useBuiltCli();
 
 const expectOneLineError = (result: CliResult, code: number, pattern: RegExp): void => {
   expect(result.code).toBe(code);
@@ -49,7 +41,7 @@ describe("etcdctl's environment variables", () => {
     const app = freshApp("env");
     const closed = `http://127.0.0.1:${await freePort()}`;
     const fromEnv = await runCli(
-      cli.main,
+      cli().main,
       ["list", app, "--json"],
       20_000,
       cleanEnv({ ETCDCTL_ENDPOINTS: etcd().endpoint }),
@@ -57,14 +49,14 @@ describe("etcdctl's environment variables", () => {
     expect(fromEnv.code).toBe(0);
     expect(JSON.parse(fromEnv.stdout)).toMatchObject({ appId: app, instances: [] });
     const flagWins = await runCli(
-      cli.main,
+      cli().main,
       ["list", app, "--json", "--endpoints", etcd().endpoint],
       20_000,
       cleanEnv({ ETCDCTL_ENDPOINTS: closed }),
     );
     expect(flagWins.code).toBe(0);
     const ours = await runCli(
-      cli.main,
+      cli().main,
       ["list", app, "--json"],
       20_000,
       cleanEnv({ ETCDCTL_ENDPOINTS: closed, ETCD_ENDPOINTS: etcd().endpoint }),
@@ -84,11 +76,11 @@ describe("etcdctl's environment variables", () => {
       ETCDCTL_KEY: tls.clientKeyFile,
       ETCDCTL_USER: "root:root-pw",
     });
-    const listed = await runCli(cli.main, ["list", app, "--json"], 20_000, env);
+    const listed = await runCli(cli().main, ["list", app, "--json"], 20_000, env);
     expect(listed.stderr).toBe("");
     expect(listed.code).toBe(0);
     // A flag wins: a wrong --user is refused although ETCDCTL_USER is right.
-    const wrong = await runCli(cli.main, ["list", app, "--user", "root:nope"], 20_000, env);
+    const wrong = await runCli(cli().main, ["list", app, "--user", "root:nope"], 20_000, env);
     expectOneLineError(wrong, 1, /refused the user name or password of "root"/);
   });
 
@@ -96,7 +88,7 @@ describe("etcdctl's environment variables", () => {
     const silent = await silentListener();
     try {
       const endpoint = `127.0.0.1:${silent.port}`;
-      const flag = await runCli(cli.main, ["list", "a", "--endpoints", endpoint, "--dial-timeout", "3s"]);
+      const flag = await runCli(cli().main, ["list", "a", "--endpoints", endpoint, "--dial-timeout", "3s"]);
       expectOneLineError(
         flag,
         1,
@@ -104,13 +96,13 @@ describe("etcdctl's environment variables", () => {
       );
       expect(flag.stderr).not.toMatch(/Deadline|name resolution/);
       const env = await runCli(
-        cli.main,
+        cli().main,
         ["list", "a", "--endpoints", endpoint],
         20_000,
         cleanEnv({ ETCDCTL_DIAL_TIMEOUT: "1500ms" }),
       );
       expectOneLineError(env, 1, /did not answer within 1\.5 s/);
-      const bad = await runCli(cli.main, ["list", "a"], 20_000, cleanEnv({ ETCDCTL_DIAL_TIMEOUT: "soon" }));
+      const bad = await runCli(cli().main, ["list", "a"], 20_000, cleanEnv({ ETCDCTL_DIAL_TIMEOUT: "soon" }));
       expectOneLineError(bad, 2, /ETCDCTL_DIAL_TIMEOUT/);
     } finally {
       await silent.close();
@@ -123,18 +115,18 @@ describe("etcdctl's environment variables", () => {
       { ETCDCTL_ENDPOINTS: etcd().endpoint },
     ];
     for (const env of envs) {
-      const result = await runCli(cli.main, ["demo", "--duration", "1s"], 40_000, cleanEnv(env));
+      const result = await runCli(cli().main, ["demo", "--duration", "1s"], 40_000, cleanEnv(env));
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`rxnaming.demo on etcd ${etcd().endpoint}`);
     }
-    const embedded = await runCli(cli.main, ["demo", "--duration", "1s"], 40_000);
+    const embedded = await runCli(cli().main, ["demo", "--duration", "1s"], 40_000);
     expect(embedded.stdout).toContain("rxnaming.demo on the embedded in-memory store");
   });
 });
 
 describe("arguments that must be refused", () => {
   it("--dial-timeout beyond any sense is a usage error, not a millisecond", async () => {
-    const result = await runCli(cli.main, ["list", "a", "--dial-timeout", "99999999999999999999s"]);
+    const result = await runCli(cli().main, ["list", "a", "--dial-timeout", "99999999999999999999s"]);
     expectOneLineError(result, 2, /--dial-timeout.*at most 24h/);
   });
 
@@ -145,7 +137,7 @@ describe("arguments that must be refused", () => {
       execFileSync("mkfifo", [fifo]);
       for (const file of ["/dev/zero", fifo]) {
         const result = await runCli(
-          cli.main,
+          cli().main,
           ["list", "a", "--endpoints", "https://127.0.0.1:1", "--cacert", file],
           10_000,
         );
@@ -178,7 +170,7 @@ describe("arguments that must be refused", () => {
         flag,
         value,
       ];
-      const result = await runCli(cli.main, args, 10_000);
+      const result = await runCli(cli().main, args, 10_000);
       expectOneLineError(result, 2, pattern);
       // eslint-disable-next-line no-control-regex
       expect(result.stderr).not.toMatch(/[\u001b\r\u202e]/);
@@ -188,7 +180,7 @@ describe("arguments that must be refused", () => {
 
 describe("help", () => {
   it("the top-level help names ZooKeeper", async () => {
-    const result = await runCli(cli.main, ["--help"]);
+    const result = await runCli(cli().main, ["--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ZooKeeper/);
     expect(result.stdout).toMatch(/--zookeeper/);

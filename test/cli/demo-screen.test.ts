@@ -1,24 +1,16 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, cleanEnv, type BuiltCli } from "./cli-process.js";
+import { describe, expect, it } from "vitest";
+import { cleanEnv, useBuiltCli } from "../harness/cli-process.js";
 import { TmuxScreen } from "./tmux-screen.js";
 
 // The demo as a new user first sees it: `npm start`, in a terminal of 80 columns.
-let cli: BuiltCli;
-
-beforeAll(async () => {
-  cli = await buildCli();
-}, 120_000);
-
-afterAll(async () => {
-  await cli?.remove();
-});
+const cli = useBuiltCli();
 
 describe("the demo at 80 columns", () => {
   it("keeps the header's hint, ends cut lines with an ellipsis, and keeps the STATE column's width", async () => {
     const screen = await TmuxScreen.start(
-      `node ${cli.main} demo --duration 6s; sleep 60`,
+      `node ${cli().main} demo --duration 6s; sleep 60`,
       80,
       30,
       cleanEnv(),

@@ -1,25 +1,14 @@
-import { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
-import { useEtcd } from "../harness/index.js";
-import { buildCli, CliProcess, cleanEnv, runCli, type BuiltCli } from "./cli-process.js";
+import { useEtcd, useEtcdClient } from "../harness/index.js";
+import { CliProcess, cleanEnv, runCli, useBuiltCli } from "../harness/cli-process.js";
 import { TmuxScreen } from "./tmux-screen.js";
 
 // Values written straight into etcd by someone else, read by `list` and `watch`: nothing from the
 // store may drive the terminal (escape sequences, forged rows, reversed text) or blow up a table.
 const etcd = useEtcd();
-let cli: BuiltCli;
-let client: Etcd3;
-
-beforeAll(async () => {
-  cli = await buildCli();
-  client = new Etcd3(etcd().clientOptions());
-}, 120_000);
-
-afterAll(async () => {
-  client?.close();
-  await cli?.remove();
-});
+const cli = useBuiltCli();
+const client = useEtcdClient(etcd);
 
 const at = (): string[] => ["--endpoints", etcd().endpoint];
 
@@ -53,21 +42,23 @@ const expectInert = (text: string): void => {
 };
 
 const putHostile = async (app: string): Promise<void> => {
-  await client.put(`/kratos_etcd/${app}/host-1`).value(kratosValue(app, "host-1", HOSTILE));
+  await client()
+    .put(`/kratos_etcd/${app}/host-1`)
+    .value(kratosValue(app, "host-1", HOSTILE));
 };
 
 describe("hostile values in the store", () => {
   // The library refuses such values (a Decode error): the CLI must say so without letting a byte
   // of them act on the terminal, and go on listing the rest of the app.
   const putGood = async (app: string): Promise<void> => {
-    await client.put(`/kratos_etcd/${app}/host-2`).value(kratosValue(app, "host-2"));
+    await client().put(`/kratos_etcd/${app}/host-2`).value(kratosValue(app, "host-2"));
   };
 
   it("list: a hostile value is skipped and named on stderr with its escapes shown; the rest is listed", async () => {
     const app = freshApp("hostile");
     await putHostile(app);
     await putGood(app);
-    const result = await runCli(cli.main, ["list", app, ...at()]);
+    const result = await runCli(cli().main, ["list", app, ...at()]);
     expect(result.code).toBe(0);
     expectInert(result.stdout);
     expectInert(result.stderr);
@@ -81,7 +72,7 @@ describe("hostile values in the store", () => {
     const app = freshApp("hostile");
     await putHostile(app);
     await putGood(app);
-    const result = await runCli(cli.main, ["list", app, "--json", ...at()]);
+    const result = await runCli(cli().main, ["list", app, "--json", ...at()]);
     expect(result.code).toBe(0);
     expectInert(result.stdout);
     expectInert(result.stderr);
@@ -92,8 +83,8 @@ describe("hostile values in the store", () => {
 
   it("watch, piped and --json: a hostile change is reported on stderr, inert; good changes go on", async () => {
     const app = freshApp("hostile");
-    const piped = new CliProcess(cli.main, ["watch", app, ...at()]);
-    const json = new CliProcess(cli.main, ["watch", app, "--json", ...at()]);
+    const piped = new CliProcess(cli().main, ["watch", app, ...at()]);
+    const json = new CliProcess(cli().main, ["watch", app, "--json", ...at()]);
     try {
       await piped.waitForOutput(/watching/);
       await json.waitForOutput(/"synced"/);
@@ -122,7 +113,7 @@ describe("hostile values in the store", () => {
     await putHostile(app);
     await putGood(app);
     const screen = await TmuxScreen.start(
-      `node ${cli.main} watch ${app} --endpoints ${etcd().endpoint}`,
+      `node ${cli().main} watch ${app} --endpoints ${etcd().endpoint}`,
       120,
       30,
       cleanEnv(),
@@ -140,17 +131,17 @@ describe("hostile values in the store", () => {
 
   it("demo on etcd: an instance someone else wrote under the demo's app is reported, not obeyed", async () => {
     const evil = "evil\u202egnp.exe";
-    await client
+    await client()
       .put(`/kratos_etcd/rxnaming.demo/${evil}`)
       .value(kratosValue("rxnaming.demo", evil, { metadata: { weight: "1\u001b[2J" } }));
     try {
-      const result = await runCli(cli.main, ["demo", "--duration", "2s", ...at()], 40_000);
+      const result = await runCli(cli().main, ["demo", "--duration", "2s", ...at()], 40_000);
       expect(result.code).toBe(0);
       expectInert(result.stdout);
       expectInert(result.stderr);
       expect(result.stdout).not.toContain("evil");
     } finally {
-      await client.delete().key(`/kratos_etcd/rxnaming.demo/${evil}`);
+      await client().delete().key(`/kratos_etcd/rxnaming.demo/${evil}`);
     }
   });
 
@@ -159,9 +150,11 @@ describe("hostile values in the store", () => {
     const huge = "m".repeat(1_400_000);
     for (let i = 0; i < 100; i++) {
       const metadata = i === 0 ? { blob: huge } : { weight: "10" };
-      await client.put(`/kratos_etcd/${app}/host-${i}`).value(kratosValue(app, `host-${i}`, { metadata }));
+      await client()
+        .put(`/kratos_etcd/${app}/host-${i}`)
+        .value(kratosValue(app, `host-${i}`, { metadata }));
     }
-    const listed = await runCli(cli.main, ["list", app, ...at()], 60_000);
+    const listed = await runCli(cli().main, ["list", app, ...at()], 60_000);
     expect(listed.code).toBe(0);
     expect(listed.stdout.split("\n").filter((l) => l !== "")).toHaveLength(101);
     expect(listed.stdout.length).toBeLessThan(30_000);
@@ -169,7 +162,7 @@ describe("hostile values in the store", () => {
 
     // In a terminal of 80 columns, the table fits it: the widest cells are cut.
     const screen = await TmuxScreen.start(
-      `node ${cli.main} list ${app} --endpoints ${etcd().endpoint}; echo "[exit $?]"; sleep 60`,
+      `node ${cli().main} list ${app} --endpoints ${etcd().endpoint}; echo "[exit $?]"; sleep 60`,
       80,
       110,
       cleanEnv(),
@@ -185,7 +178,7 @@ describe("hostile values in the store", () => {
       await screen.kill();
     }
 
-    const json = await runCli(cli.main, ["list", app, "--json", ...at()], 60_000);
+    const json = await runCli(cli().main, ["list", app, "--json", ...at()], 60_000);
     expect(json.code).toBe(0);
     const whole = JSON.parse(json.stdout) as { instances: { metadata: Record<string, string> }[] };
     expect(whole.instances.find((i) => i.metadata["blob"] !== undefined)?.metadata["blob"]).toBe(huge);

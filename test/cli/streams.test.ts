@@ -1,44 +1,25 @@
 import { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
-import { holdFor, startEtcd, startProxy, useEtcd } from "../harness/index.js";
+import { holdFor, startEtcd, startProxy, useEtcd, useEtcdClient } from "../harness/index.js";
 import {
-  buildCli,
   CliProcess,
   cleanEnv,
+  registerCommand,
   runCli,
   shell,
-  type BuiltCli,
   type CliResult,
-} from "./cli-process.js";
+  useBuiltCli,
+} from "../harness/cli-process.js";
 import { TmuxScreen } from "./tmux-screen.js";
 
 // What `register` and `watch` say while they run: the library's errors as they happen, by cause;
 // the stream coming back after an outage; a pipe closed under them; a registration that ends.
 const etcd = useEtcd();
-let cli: BuiltCli;
-let client: Etcd3;
-
-beforeAll(async () => {
-  cli = await buildCli();
-  client = new Etcd3(etcd().clientOptions());
-}, 120_000);
-
-afterAll(async () => {
-  client?.close();
-  await cli?.remove();
-});
+const cli = useBuiltCli();
+const client = useEtcdClient(etcd);
 
 const at = (): string[] => ["--endpoints", etcd().endpoint];
-const registerArgs = (app: string, hostname = "host-1"): string[] => [
-  "register",
-  "--appid",
-  app,
-  "--hostname",
-  hostname,
-  "--addr",
-  "grpc://10.0.0.5:9000",
-];
 
 /** Nothing but what the command meant to say: no stack, no unhandled error event. */
 const expectQuiet = (result: CliResult): void => {
@@ -72,7 +53,7 @@ const waitForScreen = async (
 
 describe("a closed pipe ends the command quietly", () => {
   it("rxnaming demo | head -2", async () => {
-    const p = shell(`node ${cli.main} demo --duration 30s | head -2`);
+    const p = shell(`node ${cli().main} demo --duration 30s | head -2`);
     const result = await p.exit(20_000); // the demo would run 30 s
     expectQuiet(result);
     expect(result.stdout.split("\n").filter((l) => l !== "")).toHaveLength(2);
@@ -80,10 +61,10 @@ describe("a closed pipe ends the command quietly", () => {
 
   it.each([[[]], [["--json"]]])("rxnaming watch %j | head -1, at its next write", async (extra) => {
     const app = freshApp("pipe");
-    const p = shell(`node ${cli.main} watch ${app} ${extra.join(" ")} ${at().join(" ")} | head -1`);
+    const p = shell(`node ${cli().main} watch ${app} ${extra.join(" ")} ${at().join(" ")} | head -1`);
     try {
       await p.waitForOutput(/\n/);
-      await client
+      await client()
         .put(`/kratos_etcd/${app}/host-1`)
         .value(JSON.stringify({ appid: app, hostname: "host-1", addrs: ["grpc://10.0.0.5:9000"] }));
       const result = await p.exit(10_000);
@@ -98,10 +79,10 @@ describe("a closed pipe ends the command quietly", () => {
 describe("errors$ on stderr, by cause", () => {
   it("watch: a value that does not decode is reported as such, not as an unreachable etcd", async () => {
     const app = freshApp("decode");
-    const watch = new CliProcess(cli.main, ["watch", app, "--json", ...at()]);
+    const watch = new CliProcess(cli().main, ["watch", app, "--json", ...at()]);
     try {
       await watch.waitForOutput(/"synced"/);
-      await client.put(`/kratos_etcd/${app}/host-1`).value("{not json");
+      await client().put(`/kratos_etcd/${app}/host-1`).value("{not json");
       const stderr = await waitForStderr(watch, /\n/);
       expect(stderr.split("\n")[0], stderr).toMatch(
         /^rxnaming: skipped: cannot decode \/kratos_etcd\/\S+\/host-1: /,
@@ -114,11 +95,11 @@ describe("errors$ on stderr, by cause", () => {
 
   it("list: a value that does not decode is named on stderr; the rest is listed, exit 0", async () => {
     const app = freshApp("decode");
-    await client.put(`/kratos_etcd/${app}/bad`).value("{not json");
-    await client
+    await client().put(`/kratos_etcd/${app}/bad`).value("{not json");
+    await client()
       .put(`/kratos_etcd/${app}/good`)
       .value(JSON.stringify({ appid: app, hostname: "good", addrs: ["grpc://10.0.0.5:9000"] }));
-    const result = await runCli(cli.main, ["list", app, ...at()]);
+    const result = await runCli(cli().main, ["list", app, ...at()]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^good\s/m);
     expect(result.stderr).toMatch(/^rxnaming: skipped: cannot decode \/kratos_etcd\/\S+\/bad: [^\n]+\n$/);
@@ -128,8 +109,8 @@ describe("errors$ on stderr, by cause", () => {
     const proxy = await startProxy(etcd());
     const app = freshApp("outage");
     const via = ["--endpoints", proxy.endpoint];
-    const json = new CliProcess(cli.main, ["watch", app, "--json", ...via]);
-    const text = new CliProcess(cli.main, ["watch", app, ...via]);
+    const json = new CliProcess(cli().main, ["watch", app, "--json", ...via]);
+    const text = new CliProcess(cli().main, ["watch", app, ...via]);
     try {
       await json.waitForOutput(/"synced"/);
       await text.waitForOutput(/watching/);
@@ -155,7 +136,7 @@ describe("errors$ on stderr, by cause", () => {
     const proxy = await startProxy(etcd());
     const app = freshApp("outage");
     const screen = await TmuxScreen.start(
-      `node ${cli.main} watch ${app} --endpoints ${proxy.endpoint}`,
+      `node ${cli().main} watch ${app} --endpoints ${proxy.endpoint}`,
       120,
       30,
       cleanEnv(),
@@ -176,8 +157,8 @@ describe("errors$ on stderr, by cause", () => {
   it("register: an outage of its lease's keep-alives is reported, at most a line a second", async () => {
     const proxy = await startProxy(etcd());
     const app = freshApp("outage");
-    const register = new CliProcess(cli.main, [
-      ...registerArgs(app),
+    const register = new CliProcess(cli().main, [
+      ...registerCommand(app),
       "--ttl",
       "3",
       "--endpoints",
@@ -209,8 +190,8 @@ describe("a registration that ends", () => {
     await secured.etcdctl(["role", "grant-permission", "reader", "read", "/kratos_etcd/", "--prefix=true"]);
     await secured.etcdctl(["user", "grant-role", "bob", "reader"]);
     const app = freshApp("denied");
-    const result = await runCli(cli.main, [
-      ...registerArgs(app),
+    const result = await runCli(cli().main, [
+      ...registerCommand(app),
       "--endpoints",
       secured.endpoint,
       "--user",

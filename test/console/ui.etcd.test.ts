@@ -3,7 +3,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { etcdNaming, type Naming } from "../../src/index.js";
 import { testInstance } from "../../src/testing/index.js";
-import { buildCli, CliProcess, runCli, type BuiltCli } from "../cli/cli-process.js";
+import { buildCli, CliProcess, runCli, type BuiltCli } from "../harness/cli-process.js";
 import { startEtcd, useHarnessCleanup, waitFor, type EtcdProcess } from "../harness/index.js";
 import { launchBrowser } from "./browser.js";
 

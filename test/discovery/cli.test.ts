@@ -1,7 +1,7 @@
 // The `rxnaming` command on bilibili discovery (`--discovery`), run as a user would: the built
 // package, each command a child process, against a real discovery server started by the harness.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { buildCli, CliProcess, runCli, type BuiltCli } from "../cli/cli-process.js";
+import { buildCli, CliProcess, registerCommand, runCli, type BuiltCli } from "../harness/cli-process.js";
 import { freshApp } from "../contract/naming-contract.js";
 import { startDiscovery, type DiscoveryProcess } from "../harness/discovery-process.js";
 import { freePort } from "../harness/ports.js";
@@ -22,18 +22,7 @@ describeWithDiscovery("rxnaming --discovery", () => {
   it("register, then list shows the instance; SIGTERM cancels it at once and exits 0", async () => {
     const app = freshApp("cli-discovery");
     const at = ["--discovery", server.node];
-    const register = new CliProcess(cli.main, [
-      "register",
-      "--appid",
-      app,
-      "--hostname",
-      "host-1",
-      "--addr",
-      "grpc://10.0.0.5:9000",
-      "--zone",
-      "sh002",
-      ...at,
-    ]);
+    const register = new CliProcess(cli.main, [...registerCommand(app), "--zone", "sh002", ...at]);
     try {
       await register.waitForOutput(new RegExp(`^registered ${app.replaceAll(".", "\\.")}/host-1 `, "m"));
       expect((await served(server.node, app)).map((i) => [i.hostname, i.zone])).toEqual([
@@ -64,6 +53,8 @@ describeWithDiscovery("rxnaming --discovery", () => {
       "1s",
     ]);
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/discovery at 127\.0\.0\.1:\d+ did not answer within 1000 ms/);
+    expect(down.stderr).toMatch(
+      /discovery at 127\.0\.0\.1:\d+ did not answer within 1 s \(--dial-timeout\): is it running/,
+    );
   });
 });

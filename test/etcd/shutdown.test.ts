@@ -1,30 +1,15 @@
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
+import { useBuiltPackage } from "../harness/built-package.js";
+import { CliProcess } from "../harness/cli-process.js";
 import { useEtcd } from "../harness/index.js";
 
 const etcd = useEtcd();
-const root = join(import.meta.dirname, "..", "..");
-let dir: string;
 
 // The package as users get it: compiled, imported by a plain Node process.
-beforeAll(async () => {
-  dir = await mkdtemp(join(root, ".tmp-shutdown-"));
-  await promisify(execFile)(process.execPath, [
-    join(root, "node_modules/typescript/bin/tsc"),
-    "-p",
-    join(root, "tsconfig.build.json"),
-    "--outDir",
-    join(dir, "dist"),
-  ]);
-}, 120_000);
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const pkg = useBuiltPackage("shutdown");
 
 const CHILD = `
 import { Etcd3 } from "etcd3";
@@ -46,17 +31,18 @@ console.log("CLOSED");
 `;
 
 it("closes every watch and lease before the client, and leaves nothing that keeps the process alive", async () => {
-  await writeFile(join(dir, "child.mjs"), CHILD);
+  await writeFile(join(pkg().dir, "child.mjs"), CHILD);
   const app = freshApp();
   const before = await etcd().watcherCount();
-  const child = spawn(process.execPath, [join(dir, "child.mjs"), etcd().endpoint, app], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const child = new CliProcess(
+    join(pkg().dir, "child.mjs"),
+    [etcd().endpoint, app],
+    process.env,
+    undefined,
+    "pipe",
+  );
   try {
-    await waitForText(() => out, "READY", 10_000);
+    await child.waitForOutput(/READY/, 10_000);
     // One watcher: the app's watch, shared with the one that tells the registration when a newer
     // registration takes its key.
     expect(await etcd().watcherCount()).toBe(before + 1);
@@ -64,9 +50,9 @@ it("closes every watch and lease before the client, and leaves nothing that keep
       '"hostname":"child"',
     );
     const started = Date.now();
-    child.stdin.write("close\n");
-    const code = await Promise.race([exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 5_000))]);
-    expect({ code, out }).toEqual({ code: 0, out: "READY\nCLOSED\n" }); // not "hung": nothing kept the event loop alive
+    child.write("close\n");
+    const { code, stdout: out } = await child.exit(5_000); // fails if the process hangs
+    expect({ code, out }).toEqual({ code: 0, out: "READY\nCLOSED\n" }); // nothing kept the event loop alive
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(out).toContain("CLOSED");
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -74,15 +60,6 @@ it("closes every watch and lease before the client, and leaves nothing that keep
     expect(await etcd().etcdctl(["get", `/kratos_etcd/${app}/child`])).toBe("");
     expect(await etcd().etcdctl(["lease", "list"])).not.toMatch(/id: [0-9a-f]+/);
   } finally {
-    child.kill("SIGKILL");
+    child.kill();
   }
 });
-
-const waitForText = async (read: () => string, text: string, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!read().includes(text)) {
-    if (Date.now() > deadline)
-      throw new Error(`child did not print ${text} within ${timeoutMs} ms: ${read()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};

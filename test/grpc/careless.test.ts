@@ -8,8 +8,8 @@ import {
   type NamingError,
 } from "../../src/index.js";
 import { isNamingError } from "../../src/model/index.js";
-import { call, client, startEcho, type EchoServer } from "./echo.js";
-import { Registrations } from "./scenario.js";
+import { GrpcFleet } from "../harness/grpc-fleet.js";
+import { call, client } from "./echo.js";
 
 const naming = memoryNaming({ lingerMs: 0 });
 let registration: GrpcResolverRegistration;
@@ -18,16 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => naming.close());
 
-let servers: EchoServer[] = [];
-let regs: Registrations | undefined;
-let clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  regs?.dispose();
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+const fleet = new GrpcFleet(naming, "grpc.careless");
+afterEach(() => fleet.clear());
 
 const told = (p: (e: NamingError) => boolean) => firstValueFrom(registration.errors$.pipe(filter(p)));
 
@@ -40,12 +32,9 @@ describe("a bad policy config is a channel error and an errors$ report, nothing 
   ])(
     "%j fails calls with UNAVAILABLE naming %s",
     async (policy, option) => {
-      servers = [await startEcho("s1")];
-      regs = new Registrations(naming, `grpc.careless.${option}.${Object.keys(policy)[0]}`);
-      regs.add("s1", [servers[0]!.addr]);
+      await fleet.start(["s1"]);
       const report = told((e) => e.message.includes(option));
-      const c = client(`memory:///${regs.appId}`, policy);
-      clients.push(c);
+      const c = fleet.track(client(`memory:///${fleet.appId}`, policy));
       const o = await call(c, { deadlineMs: 5_000 });
       expect(o).toMatchObject({ ok: false, code: grpc.status.UNAVAILABLE });
       expect(o.ok ? "" : o.details).toContain(option);
@@ -58,8 +47,7 @@ describe("a bad policy config is a channel error and an errors$ report, nothing 
 describe("a target with malformed percent-encoding", () => {
   it("is a channel error and an errors$ report, not a URIError from new Client", async () => {
     const report = told((e) => e.key?.includes("%E0%A4%A") === true);
-    const c = client("memory:///%E0%A4%A");
-    clients.push(c);
+    const c = fleet.track(client("memory:///%E0%A4%A"));
     const o = await call(c, { deadlineMs: 5_000 });
     expect(o).toMatchObject({ ok: false, code: grpc.status.UNAVAILABLE });
     expect(o.ok ? "" : o.details).toContain("percent-encoding");

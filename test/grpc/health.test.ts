@@ -5,49 +5,30 @@ import { HealthImplementation } from "grpc-health-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { memoryNaming, registerGrpcResolver } from "../../src/index.js";
 import { waitFor } from "../harness/wait-for.js";
-import { call, client, spread, startEchoWith, type EchoServer } from "./echo.js";
-import { Registrations } from "./scenario.js";
+import { GrpcFleet } from "../harness/grpc-fleet.js";
+import { call, spread } from "./echo.js";
 
 const SERVICE = "rxnaming.test.Echo";
 const naming = memoryNaming({ lingerMs: 0 });
 const registered = registerGrpcResolver(naming);
 afterAll(() => naming.close());
 
-let servers: EchoServer[] = [];
-let regs: Registrations | undefined;
-let clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  regs?.dispose();
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+const echo = new GrpcFleet(naming, "grpc.health");
+afterEach(() => echo.clear());
 
-let apps = 0;
 /** s1 and s2 serve the health service (SERVING), s3 does not (UNIMPLEMENTED: healthy). */
 const fleet = async (serviceConfig: object) => {
   await registered;
   const health = new Map<string, HealthImplementation>();
-  servers = await Promise.all(
-    ["s1", "s2", "s3"].map((name) =>
-      startEchoWith(name, 0, (server) => {
-        if (name === "s3") return;
-        const h = new HealthImplementation({ [SERVICE]: "SERVING" });
-        h.addToServer(server);
-        health.set(name, h);
-      }),
-    ),
-  );
-  regs = new Registrations(naming, `grpc.health.${++apps}`);
-  for (const s of servers) regs.add(s.name, [s.addr]);
-  const c = new (client("x:///y").constructor as typeof grpc.Client)(
-    `memory:///${regs.appId}`,
-    grpc.credentials.createInsecure(),
-    { "grpc.service_config": JSON.stringify(serviceConfig) },
-  );
-  clients.push(c);
-  return { c, health };
+  await echo.start(["s1", "s2", "s3"], {
+    setup: (name, server) => {
+      if (name === "s3") return;
+      const h = new HealthImplementation({ [SERVICE]: "SERVING" });
+      h.addToServer(server);
+      health.set(name, h);
+    },
+  });
+  return { c: echo.client(serviceConfig), health };
 };
 
 /** Calls one at a time until `ok` holds for 20 in a row; resolves with when the run began. */
@@ -110,34 +91,22 @@ describe("a broken health stream", () => {
         responseDeserialize: raw,
       },
     };
-    servers = await Promise.all(
-      ["s1", "s2"].map((name) =>
-        startEchoWith(name, 0, (server) => {
-          if (name !== "s1") return;
-          server.addService(watch, {
-            Watch: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
-              opened.push(performance.now());
-              if (opened.length <= 2)
-                call.emit("error", { code: grpc.status.UNAVAILABLE, details: "not yet" });
-              else call.write(Buffer.from([0x08, 0x02])); // NOT_SERVING
-            },
-          });
-        }),
-      ),
-    );
-    regs = new Registrations(naming, `grpc.health.${++apps}`);
-    for (const s of servers) regs.add(s.name, [s.addr]);
-    const c = new (client("x:///y").constructor as typeof grpc.Client)(
-      `memory:///${regs.appId}`,
-      grpc.credentials.createInsecure(),
-      {
-        "grpc.service_config": JSON.stringify({
-          loadBalancingConfig: [{ rxnaming_p2c: {} }],
-          healthCheckConfig: { serviceName: SERVICE },
-        }),
+    await echo.start(["s1", "s2"], {
+      setup: (name, server) => {
+        if (name !== "s1") return;
+        server.addService(watch, {
+          Watch: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+            opened.push(performance.now());
+            if (opened.length <= 2) call.emit("error", { code: grpc.status.UNAVAILABLE, details: "not yet" });
+            else call.write(Buffer.from([0x08, 0x02])); // NOT_SERVING
+          },
+        });
       },
-    );
-    clients.push(c);
+    });
+    const c = echo.client({
+      loadBalancingConfig: [{ rxnaming_p2c: {} }],
+      healthCheckConfig: { serviceName: SERVICE },
+    });
     await call(c); // the channel connects on its first call
     await waitFor(() => opened.length >= 3, { timeoutMs: 10_000, message: "the third watch" });
     // 1 s, then 2 s between attempts (a little less on a busy timer wheel is not allowed).

@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { filter, firstValueFrom } from "rxjs";
 import { memoryNaming, registerGrpcResolver, type GrpcResolverRegistration } from "../../src/index.js";
 import { waitFor } from "../harness/wait-for.js";
+import { GrpcFleet } from "../harness/grpc-fleet.js";
 import { call, client, spread, startEcho, type EchoServer } from "./echo.js";
-import { Registrations } from "./scenario.js";
 
 const naming = memoryNaming({ lingerMs: 0 });
 let registration: GrpcResolverRegistration;
@@ -13,28 +13,16 @@ beforeAll(async () => {
 });
 afterAll(() => naming.close());
 
+const fleet = new GrpcFleet(naming, "grpc.policies");
+afterEach(() => fleet.clear());
 let servers: EchoServer[] = [];
-let regs: Registrations | undefined;
-let clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  regs?.dispose();
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
 
-let apps = 0;
 /** Three echo servers registered under a fresh app, and a client of it with `policy`. */
 const setup = async (policy: object, weights?: readonly string[]) => {
-  servers = await Promise.all(["s1", "s2", "s3"].map(startEcho));
-  const appId = `grpc.policies.${++apps}`;
-  regs = new Registrations(naming, appId);
-  servers.forEach((s, k) =>
-    regs!.add(s.name, [s.addr], weights === undefined ? {} : { metadata: { weight: weights[k]! } }),
-  );
-  const c = client(`memory:///${appId}`, policy);
-  clients.push(c);
+  servers = await fleet.start(["s1", "s2", "s3"], {
+    ...(weights !== undefined && { fields: (k: number) => ({ metadata: { weight: weights[k]! } }) }),
+  });
+  const c = fleet.track(client(`memory:///${fleet.appId}`, policy));
   // All three READY: each is reached.
   await waitFor(async () => (await spread(c, 30, 3)).size === 3, { message: "all three servers reached" });
   return c;
@@ -111,7 +99,7 @@ describe("rxnaming_ring_hash", () => {
     expect(new Set(first.values())).toEqual(new Set(["s1", "s2", "s3"]));
     expect(await owners(c, ids)).toEqual(first); // sticky
 
-    regs!.remove("s2");
+    fleet.regs!.remove("s2");
     await waitFor(async () => !(await spread(c, 20)).has("s2"), { message: "s2 gone" });
     const after = await owners(c, ids);
     for (const id of ids) {
@@ -154,17 +142,19 @@ describe("rxnaming_ring_hash", () => {
 
 describe("any policy", () => {
   it("works with grpc-js's own resolvers too (ipv4:), each address its own instance", async () => {
-    servers = await Promise.all(["a", "b"].map(startEcho));
-    const c = client(`ipv4:${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}`, { rxnaming_p2c: {} });
-    clients.push(c);
+    servers = await fleet.start(["a", "b"]);
+    const c = fleet.track(
+      client(`ipv4:${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}`, { rxnaming_p2c: {} }),
+    );
     await waitFor(async () => (await spread(c, 20, 2)).size === 2, { message: "both reached" });
   }, 30_000);
 
   it("tells errors$ about a config it cannot read", async () => {
     const told = firstValueFrom(registration.errors$.pipe(filter((e) => e.key === "rxnaming_ring_hash")));
-    servers = await Promise.all(["a"].map(startEcho));
-    const c = client(`ipv4:127.0.0.1:${servers[0]!.port}`, { rxnaming_ring_hash: { hashHeader: 42 } });
-    clients.push(c);
+    servers = await fleet.start(["a"]);
+    const c = fleet.track(
+      client(`ipv4:127.0.0.1:${servers[0]!.port}`, { rxnaming_ring_hash: { hashHeader: 42 } }),
+    );
     await call(c); // grpc-js reads the config on the first resolution
     const error = await told;
     expect(error._tag).toBe("Decode");

@@ -1,39 +1,23 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { memoryNaming, registerGrpcResolver } from "../../src/index.js";
+import { GrpcFleet } from "../harness/grpc-fleet.js";
 import { waitFor } from "../harness/wait-for.js";
-import { call, client, spread, startEcho, type EchoServer } from "./echo.js";
-import { Registrations } from "./scenario.js";
+import { call, spread, type EchoServer } from "./echo.js";
 
 const naming = memoryNaming({ lingerMs: 0 });
 const registered = registerGrpcResolver(naming);
 afterAll(() => naming.close());
 
-let servers: EchoServer[] = [];
-let regs: Registrations | undefined;
-let clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  regs?.dispose();
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+const echo = new GrpcFleet(naming, "grpc.traffic");
+afterEach(() => echo.clear());
+let servers: readonly EchoServer[] = [];
 
-let apps = 0;
 /** `names.length` fresh echo servers under a fresh app, and a client of it with `config`. */
 const fleet = async (names: readonly string[], config: object) => {
   await registered;
-  servers = await Promise.all(names.map((n) => startEcho(n)));
-  regs = new Registrations(naming, `grpc.traffic.${++apps}`);
-  for (const s of servers) regs.add(s.name, [s.addr]);
-  const c = new (client("x:///y").constructor as typeof grpc.Client)(
-    `memory:///${regs.appId}`,
-    grpc.credentials.createInsecure(),
-    { "grpc.service_config": JSON.stringify(config) },
-  );
-  clients.push(c);
-  return c;
+  servers = await echo.start(names);
+  return echo.client(config);
 };
 
 /** The outlier_detection config of gRFC A50 around `child`: durations are objects, as grpc-js needs. */
@@ -72,11 +56,7 @@ describe("rxnaming_p2c", () => {
       await waitFor(() => servers.every((s) => s.calls === 0), { message: "nothing sent yet" });
       const counts = await spread(c, 200);
       shares.push((counts.get("s1") ?? 0) / 200);
-      c.close();
-      clients = [];
-      regs?.dispose();
-      await Promise.all(servers.map((s) => s.stop()));
-      servers = [];
+      await echo.clear();
     }
     const median = [...shares].sort((a, b) => a - b)[1]!;
     expect(median, `shares of s1: ${shares.join(", ")}`).toBeGreaterThanOrEqual(0.4);

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { freePorts } from "./ports.js";
-import { trackChild, trackResource, untrackResource } from "./registry.js";
+import { trackResource, untrackResource } from "./registry.js";
+import { ServerChild } from "./server-child.js";
 import { makeTempDir, removeTempDir } from "./temp-dirs.js";
 import { sleep } from "./wait-for.js";
 
@@ -34,8 +34,6 @@ export const DISCOVERY_MISSING =
   "discovery server not found: these tests are skipped. Get it with " +
   "`go install github.com/bilibili/discovery/cmd/discovery@v1.2.0` (then on PATH) or set DISCOVERY_BIN";
 
-const OUTPUT_TAIL = 16 * 1024;
-
 /**
  * One discovery server on a loopback port, with its config in a temp dir. Its state is in memory:
  * a kill forgets every instance, and `start()` again comes back empty on the same port.
@@ -44,9 +42,7 @@ export class DiscoveryProcess {
   readonly port: number;
   /** `127.0.0.1:PORT`, as a naming's `nodes` lists it. */
   readonly node: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = "";
+  private server: ServerChild | undefined;
   /** Every node of the cluster, itself included. */
   peers: readonly string[];
 
@@ -62,11 +58,11 @@ export class DiscoveryProcess {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server?.running ?? false;
   }
 
   get log(): string {
-    return this.output;
+    return this.server?.output ?? "";
   }
 
   /** `http://127.0.0.1:PORT/discovery`. */
@@ -105,20 +101,7 @@ export class DiscoveryProcess {
     if (this.running) return;
     const binary = discoveryBinary();
     if (binary === undefined) throw new Error(DISCOVERY_MISSING);
-    const file = this.writeConfig();
-    this.output = "";
-    const child = spawn(binary, ["-conf", file], { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    trackChild(child);
-    const append = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString("utf8")).slice(-OUTPUT_TAIL);
-    };
-    child.stdout?.on("data", append);
-    child.stderr?.on("data", append);
-    this.exited = new Promise((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) done();
-      else child.once("exit", () => done());
-    });
+    this.server = new ServerChild(binary, ["-conf", this.writeConfig()]);
   }
 
   /** The nodes this server lists (`/discovery/nodes`), or undefined while it does not answer. */
@@ -134,15 +117,12 @@ export class DiscoveryProcess {
 
   /** Resolves when it answers `/discovery/nodes`; fails fast if it exits. */
   async waitReady(timeoutMs = 15_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (!this.running) throw new Error(`discovery on ${this.node} exited while starting:\n${this.output}`);
-      if ((await this.nodes()) !== undefined) return;
-      if (performance.now() > deadline) {
-        throw new Error(`discovery on ${this.node} not ready after ${timeoutMs} ms:\n${this.output}`);
-      }
-      await sleep(50);
-    }
+    await this.server?.waitReady(
+      `discovery on ${this.node}`,
+      async () => (await this.nodes()) !== undefined,
+      timeoutMs,
+      50,
+    );
   }
 
   async start(): Promise<void> {
@@ -152,17 +132,16 @@ export class DiscoveryProcess {
 
   /** SIGKILL, as a crash: everything it held is gone. */
   async kill(): Promise<void> {
-    if (this.running) this.child!.kill("SIGKILL");
-    await this.exited;
+    await this.server?.kill();
   }
 
   /** SIGSTOP: it hangs with its sockets open. */
   pause(): void {
-    if (this.running) this.child!.kill("SIGSTOP");
+    this.server?.signal("SIGSTOP");
   }
 
   resume(): void {
-    if (this.running) this.child!.kill("SIGCONT");
+    this.server?.signal("SIGCONT");
   }
 
   async dispose(): Promise<void> {

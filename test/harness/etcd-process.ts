@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { etcdBinary } from "./binaries.js";
@@ -6,7 +6,8 @@ import { runEtcdctl, type EtcdctlOptions } from "./etcdctl.js";
 import { httpGet, metricSum, parsePrometheus } from "./metrics.js";
 import { freePorts } from "./ports.js";
 import { startOrDispose, withPortClashRetry } from "./start-members.js";
-import { trackChild, trackResource, untrackResource } from "./registry.js";
+import { trackResource, untrackResource } from "./registry.js";
+import { ServerChild } from "./server-child.js";
 import { makeTempDir, removeTempDir } from "./temp-dirs.js";
 import { sleep } from "./wait-for.js";
 
@@ -58,8 +59,6 @@ export interface MemberSpec {
   readonly clusterToken: string;
 }
 
-const OUTPUT_TAIL_BYTES = 16 * 1024;
-
 export class EtcdProcess {
   readonly name: string;
   readonly dataDir: string;
@@ -75,9 +74,7 @@ export class EtcdProcess {
   readonly metricsUrl: string;
 
   private readonly listenClientUrl: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = "";
+  private server: ServerChild | undefined;
   private isPaused = false;
   private rootCredentials: { user: string; password: string } | undefined;
 
@@ -107,7 +104,13 @@ export class EtcdProcess {
     return this.running ? this.child?.pid : undefined;
   }
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server?.running ?? false;
+  }
+  private get child(): ChildProcess | undefined {
+    return this.server?.process;
+  }
+  private get exited(): Promise<void> {
+    return this.server?.exited ?? Promise.resolve();
   }
   get paused(): boolean {
     return this.isPaused && this.running;
@@ -118,7 +121,7 @@ export class EtcdProcess {
 
   /** The last ~16 KB etcd wrote (zap logs go to stderr), for error messages and debugging. */
   outputTail(): string {
-    return this.output;
+    return this.server?.output ?? "";
   }
 
   private args(): string[] {
@@ -147,23 +150,8 @@ export class EtcdProcess {
   /** Spawns etcd without waiting for health (a cluster spawns all members before waiting on any). */
   spawn(): void {
     if (this.running) throw new Error(`etcd ${this.name} is already running (pid ${this.child?.pid})`);
-    this.output = "";
     this.isPaused = false;
-    const child = spawn(etcdBinary(), this.args(), { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    trackChild(child);
-    // Always drain the pipes: a full pipe would block etcd's logger and hang the server.
-    const append = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_BYTES);
-    };
-    child.stdout?.on("data", append);
-    child.stderr?.on("data", append);
-    this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once("exit", () => resolve());
-    });
-    // spawn errors (ENOENT, EACCES) arrive as an event; record them so waitHealthy reports them.
-    child.once("error", (error) => append(Buffer.from(`\nspawn error: ${error.message}\n`)));
+    this.server = new ServerChild(etcdBinary(), this.args());
   }
 
   /** Resolves when GET /health says {"health":"true"}; fails fast if etcd exits, with its output tail. */
@@ -212,7 +200,7 @@ export class EtcdProcess {
   }
 
   private tailForError(): string {
-    const tail = this.output.trim().split("\n").slice(-20).join("\n");
+    const tail = this.outputTail().trim().split("\n").slice(-20).join("\n");
     return `--- etcd ${this.name} output (tail) ---\n${tail || "(empty)"}`;
   }
 

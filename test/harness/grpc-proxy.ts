@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { etcdBinary } from "./binaries.js";
 import { httpGet, parsePrometheus } from "./metrics.js";
 import { freePorts } from "./ports.js";
-import { trackChild, trackResource, untrackResource } from "./registry.js";
+import { trackResource, untrackResource } from "./registry.js";
+import { ServerChild } from "./server-child.js";
 import { makeTempDir, removeTempDir } from "./temp-dirs.js";
-import { waitFor } from "./wait-for.js";
-
-const OUTPUT_TAIL_BYTES = 16 * 1024;
 
 /**
  * etcd's own gRPC proxy (`etcd grpc-proxy start`, the same binary) in front of a cluster, on free
@@ -18,9 +15,7 @@ export class GrpcProxy {
   readonly endpoint: string;
   /** The proxy's own /metrics (etcd_grpc_proxy_*), plain HTTP. */
   readonly metricsUrl: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = "";
+  private server: ServerChild | undefined;
 
   constructor(
     /** Client URLs (host:port) of the cluster members behind the proxy. */
@@ -35,48 +30,36 @@ export class GrpcProxy {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server?.running ?? false;
   }
 
   /** The last ~16 KB the proxy wrote, for error messages. */
   outputTail(): string {
-    return this.output;
+    return this.server?.output ?? "";
   }
 
   /** Spawns the proxy and waits until it serves /metrics (it dials the cluster lazily). */
   async start(timeoutMs = 10_000): Promise<void> {
     if (this.running) throw new Error("grpc-proxy is already running");
-    this.output = "";
-    const child = spawn(
-      etcdBinary(),
-      [
-        "grpc-proxy",
-        "start",
-        `--endpoints=${this.upstream.join(",")}`,
-        `--listen-addr=127.0.0.1:${this.port}`,
-        `--metrics-addr=${this.metricsUrl}`,
-        `--data-dir=${this.dir}`,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    this.child = child;
-    trackChild(child);
-    const append = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_BYTES);
-    };
-    child.stdout?.on("data", append);
-    child.stderr?.on("data", append);
-    this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once("exit", () => resolve());
-    });
+    const server = new ServerChild(etcdBinary(), [
+      "grpc-proxy",
+      "start",
+      `--endpoints=${this.upstream.join(",")}`,
+      `--listen-addr=127.0.0.1:${this.port}`,
+      `--metrics-addr=${this.metricsUrl}`,
+      `--data-dir=${this.dir}`,
+    ]);
+    this.server = server;
     try {
-      await waitFor(
-        async () => {
-          if (!this.running) throw new Error(`grpc-proxy exited\n${this.output}`);
-          return (await httpGet(`${this.metricsUrl}/metrics`, 1_000)).status === 200;
-        },
-        { timeoutMs, intervalMs: 25, message: "grpc-proxy serving /metrics" },
+      await server.waitReady(
+        "grpc-proxy serving /metrics",
+        () =>
+          httpGet(`${this.metricsUrl}/metrics`, 1_000).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        timeoutMs,
+        25,
       );
     } catch (error) {
       await this.kill();
@@ -86,8 +69,7 @@ export class GrpcProxy {
 
   /** SIGKILL, and wait until the process is gone. */
   async kill(): Promise<void> {
-    if (this.running) this.child?.kill("SIGKILL");
-    await this.exited;
+    await this.server?.kill();
   }
 
   /** The proxy's /metrics, parsed. */

@@ -18,7 +18,7 @@ export { disposeAll, runningChildren, type Disposable } from "./registry.js";
 export { startProxy, TcpProxy, type CutMode, type ProxyOptions, type ProxyTarget } from "./tcp-proxy.js";
 export { reapOrphans } from "./temp-dirs.js";
 export { makeTlsMaterial, type TlsMaterial, type TlsOptions } from "./tls.js";
-export { useCluster, useEtcd, useHarnessCleanup } from "./vitest.js";
+export { useCluster, useEtcd, useEtcdClient, useHarnessCleanup } from "./vitest.js";
 export { holdFor, sleep, waitFor, type WaitForOptions } from "./wait-for.js";
 export { GrpcProxy, startGrpcProxy } from "./grpc-proxy.js";
 export { buildRxnaming, spawnWatcher, WatcherProcess } from "./naming-process.js";

@@ -1,3 +1,4 @@
+import { Etcd3 } from "etcd3";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startCluster, type ClusterOptions, type EtcdCluster } from "./etcd-cluster.js";
 import { startEtcd, type EtcdOptions, type EtcdProcess } from "./etcd-process.js";
@@ -35,4 +36,17 @@ export function useEtcd(options?: EtcdOptions): () => EtcdProcess {
 /** useEtcd for a cluster: `const cluster = useCluster(3); ... cluster().member(0).kill()`. */
 export function useCluster(size = 3, options?: ClusterOptions): () => EtcdCluster {
   return lazy("useCluster()", () => startCluster(size, options));
+}
+
+/** An `etcd3` client of the file's etcd: made in beforeAll, closed in afterAll. */
+export function useEtcdClient(etcd: () => EtcdProcess): () => Etcd3 {
+  let client: Etcd3 | undefined;
+  beforeAll(() => {
+    client = new Etcd3(etcd().clientOptions());
+  });
+  afterAll(() => client?.close());
+  return () => {
+    if (client === undefined) throw new Error("useEtcdClient() is only available inside tests and hooks");
+    return client;
+  };
 }

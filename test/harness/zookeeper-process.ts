@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { freePorts } from "./ports.js";
-import { trackChild, trackResource, untrackResource } from "./registry.js";
+import { trackResource, untrackResource } from "./registry.js";
+import { ServerChild } from "./server-child.js";
 import { makeTempDir, removeTempDir } from "./temp-dirs.js";
-import { sleep } from "./wait-for.js";
 
 /** Debian's `zookeeper` package puts the server here; ZOOKEEPER_JAR overrides it. */
 export const zookeeperJar = (): string => {
@@ -15,8 +14,6 @@ export const zookeeperJar = (): string => {
   }
   return jar;
 };
-
-const OUTPUT_TAIL_BYTES = 16 * 1024;
 
 /** One ZooKeeper server's fixed identity: its ports and data dir survive restarts. */
 interface ServerSpec {
@@ -65,9 +62,7 @@ export class ZooKeeperProcess {
   readonly clientPort: number;
   /** `127.0.0.1:PORT`: a connection string of this server alone, and the target for startProxy. */
   readonly hostPort: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = "";
+  private server: ServerChild | undefined;
 
   constructor(
     private readonly spec: ServerSpec,
@@ -91,12 +86,12 @@ export class ZooKeeperProcess {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server?.running ?? false;
   }
 
   /** The last ~16 KB the server wrote, for error messages. */
   get log(): string {
-    return this.output;
+    return this.server?.output ?? "";
   }
 
   private writeConfig(): void {
@@ -124,33 +119,16 @@ export class ZooKeeperProcess {
   spawn(): void {
     if (this.running) return;
     this.writeConfig();
-    this.output = "";
-    const child = spawn(
-      "java",
-      [
-        "-Xms32m",
-        "-Xmx256m",
-        "-XX:+UseSerialGC",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        "-cp",
-        `${zookeeperJar()}:/usr/share/java/slf4j-simple.jar`,
-        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-        this.configFile,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    this.child = child;
-    trackChild(child);
-    const append = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_BYTES);
-    };
-    child.stdout?.on("data", append);
-    child.stderr?.on("data", append);
-    child.once("error", (error) => append(Buffer.from(`\nspawn error: ${error.message}\n`)));
-    this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once("exit", () => resolve());
-    });
+    this.server = new ServerChild("java", [
+      "-Xms32m",
+      "-Xmx256m",
+      "-XX:+UseSerialGC",
+      "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+      "-cp",
+      `${zookeeperJar()}:/usr/share/java/slf4j-simple.jar`,
+      "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+      this.configFile,
+    ]);
   }
 
   /** `srvr`'s `Mode:` line ("standalone", "leader", "follower"), or undefined while not serving. */
@@ -164,19 +142,12 @@ export class ZooKeeperProcess {
 
   /** Resolves when the server serves (`srvr` shows a Mode); fails fast if it exits. */
   async waitServing(timeoutMs = 30_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (!this.running) {
-        throw new Error(`ZooKeeper ${this.id} on ${this.hostPort} exited while starting:\n${this.output}`);
-      }
-      if ((await this.mode()) !== undefined) return;
-      if (performance.now() > deadline) {
-        throw new Error(
-          `ZooKeeper ${this.id} on ${this.hostPort} not serving after ${timeoutMs} ms:\n${this.output}`,
-        );
-      }
-      await sleep(100);
-    }
+    await this.server?.waitReady(
+      `ZooKeeper ${this.id} on ${this.hostPort}`,
+      async () => (await this.mode()) !== undefined,
+      timeoutMs,
+      100,
+    );
   }
 
   async start(): Promise<void> {
@@ -186,18 +157,17 @@ export class ZooKeeperProcess {
 
   /** SIGKILL, as a crash: nothing is flushed, no session is closed. */
   async kill(): Promise<void> {
-    if (this.running) this.child!.kill("SIGKILL");
-    await this.exited;
+    await this.server?.kill();
   }
 
   /** SIGSTOP: the JVM hangs, its sockets stay open, and what clients send waits in them. */
   pause(): void {
-    if (this.running) this.child!.kill("SIGSTOP");
+    this.server?.signal("SIGSTOP");
   }
 
   /** SIGCONT: the server goes on with what waited in its sockets. */
   resume(): void {
-    if (this.running) this.child!.kill("SIGCONT");
+    this.server?.signal("SIGCONT");
   }
 
   /** Kills and starts again on the same port and data dir. */

@@ -1,37 +1,22 @@
 // A process that closes its ZooKeeper naming exits by itself, and its nodes are gone at once (the
 // session is closed, not left to time out).
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { freshApp } from "../contract/naming-contract.js";
+import { useBuiltPackage } from "../harness/built-package.js";
+import { CliProcess } from "../harness/cli-process.js";
 import { startZooKeeper, useHarnessCleanup, type ZooKeeperProcess } from "../harness/index.js";
 import { RawZk } from "./support.js";
 
 useHarnessCleanup();
-const root = join(import.meta.dirname, "..", "..");
-let dir: string;
 let zk: ZooKeeperProcess;
 
 // The package as users get it: compiled, imported by a plain Node process.
+const pkg = useBuiltPackage("zk-shutdown");
 beforeAll(async () => {
-  dir = await mkdtemp(join(root, ".tmp-zk-shutdown-"));
-  [zk] = await Promise.all([
-    startZooKeeper(),
-    promisify(execFile)(process.execPath, [
-      join(root, "node_modules/typescript/bin/tsc"),
-      "-p",
-      join(root, "tsconfig.build.json"),
-      "--outDir",
-      join(dir, "dist"),
-    ]),
-  ]);
+  zk = await startZooKeeper();
 }, 120_000);
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 const CHILD = `
 import { zookeeperNaming } from "./dist/index.js";
@@ -51,36 +36,28 @@ console.log("CLOSED");
 `;
 
 it("a process that closes its naming exits by itself, and its node is gone at once", async () => {
-  await writeFile(join(dir, "child.mjs"), CHILD);
+  await writeFile(join(pkg().dir, "child.mjs"), CHILD);
   const app = freshApp();
   const key = `/kratos/${app}/child`;
   const admin = new RawZk(zk.hostPort);
-  const child = spawn(process.execPath, [join(dir, "child.mjs"), zk.hostPort, app], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const child = new CliProcess(
+    join(pkg().dir, "child.mjs"),
+    [zk.hostPort, app],
+    process.env,
+    undefined,
+    "pipe",
+  );
   try {
-    await waitForText(() => out, "READY", 15_000);
+    await child.waitForOutput(/READY/, 15_000);
     expect(await admin.get(key)).toContain('"hostname":"child"');
     const started = Date.now();
-    child.stdin.write("close\n");
-    const code = await Promise.race([exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 5_000))]);
-    expect({ code, out }).toEqual({ code: 0, out: "READY\nCLOSED\n" }); // not "hung"
+    child.write("close\n");
+    const { code, stdout: out } = await child.exit(5_000); // fails if the process hangs
+    expect({ code, out }).toEqual({ code: 0, out: "READY\nCLOSED\n" });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await admin.get(key)).toBeUndefined();
   } finally {
-    child.kill("SIGKILL");
+    child.kill();
     admin.close();
   }
 });
-
-const waitForText = async (read: () => string, text: string, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!read().includes(text)) {
-    if (Date.now() > deadline)
-      throw new Error(`child did not print ${text} within ${timeoutMs} ms: ${read()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};

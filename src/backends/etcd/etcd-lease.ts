@@ -10,11 +10,11 @@ import {
 } from "etcd3";
 import { AsyncSubject, defer, from, tap, type Observable } from "rxjs";
 import type { NamingError } from "../../model/index.js";
+import { conditionalWrite } from "../common/conditional-write.js";
 import { LostSignal } from "../common/lost-signal.js";
 import {
   displacedError,
   fromTaskEither,
-  mayTake,
   type Lease,
   type Revision,
   type TakeFrom,
@@ -30,7 +30,7 @@ const REVOKE_DEADLINE_MS = 1_000;
 
 // How many times in one put the key is found changed by someone else and the write retried
 // against what was found, before the put fails (and the registration retries it with backoff).
-const MAX_CONFLICTS = 5;
+const MAX_TRIES = 5;
 
 /** The condition "`key` was last written at `revision`" (0: the key does not exist). */
 const modIs = (key: Buffer, revision: string | number): ICompare => ({
@@ -122,7 +122,7 @@ export class EtcdLease implements Lease {
     );
   }
 
-  private async putOnCondition(key: string, value: string, takeFrom: TakeFrom): Promise<Revision> {
+  private putOnCondition(key: string, value: string, takeFrom: TakeFrom): Promise<Revision> {
     const k = Buffer.from(key);
     const last = this.written.get(key);
     let compare: ICompare =
@@ -131,40 +131,40 @@ export class EtcdLease implements Lease {
         : takeFrom === "anyone"
           ? { key: k, target: CompareTarget.Lease, result: CompareResult.NotEqual, lease: this.id }
           : modIs(k, 0);
-    for (let conflicts = 0; ; conflicts++) {
-      const request: ITxnRequest = {
-        compare: [compare],
-        success: [{ request_put: { key: k, value: Buffer.from(value), lease: this.id } }],
-        failure: [{ request_range: { key: k } }],
-      };
-      const res = await this.members.unary<ITxnResponse>(
-        {
-          service: "KV",
-          method: "txn",
-          request,
-          fallback: (options) => this.members.client.kv.txn(request, options),
-        },
-        this.deadlineMs,
-      );
-      if (res.succeeded) return this.confirm(key, res.header.revision);
-      const found = res.responses[0]?.response_range.kvs[0];
-      const holder = found === undefined ? undefined : String(found.lease);
-      if (found !== undefined && holder === this.id && found.value.toString() === value) {
-        return this.confirm(key, found.mod_revision);
-      }
-      if (holder !== undefined && holder !== this.id) {
-        if (last !== undefined) {
-          this.markDisplaced(key, holder);
-          throw displacedError(key, holder);
+    return conditionalWrite<Revision>({
+      key,
+      takeFrom,
+      wroteBefore: last !== undefined,
+      maxTries: MAX_TRIES,
+      tryWrite: async () => {
+        const request: ITxnRequest = {
+          compare: [compare],
+          success: [{ request_put: { key: k, value: Buffer.from(value), lease: this.id } }],
+          failure: [{ request_range: { key: k } }],
+        };
+        const res = await this.members.unary<ITxnResponse>(
+          {
+            service: "KV",
+            method: "txn",
+            request,
+            fallback: (options) => this.members.client.kv.txn(request, options),
+          },
+          this.deadlineMs,
+        );
+        if (res.succeeded) return { written: this.confirm(key, res.header.revision) };
+        const found = res.responses[0]?.response_range.kvs[0];
+        const holder = found === undefined ? undefined : String(found.lease);
+        if (found !== undefined && holder === this.id && found.value.toString() === value) {
+          return { written: this.confirm(key, found.mod_revision) };
         }
-        if (!mayTake(takeFrom, holder)) throw displacedError(key, holder);
-      }
-      if (conflicts + 1 >= MAX_CONFLICTS) {
-        throw new Error(`${key} changed under the put ${MAX_CONFLICTS} times in a row (another writer?)`);
-      }
-      // Deleted (mod revision 0 compares equal to a missing key), or ours, or one we may take.
-      compare = modIs(k, found?.mod_revision ?? 0);
-    }
+        // Deleted (mod revision 0 compares equal to a missing key), ours, or another's: the next
+        // try writes over what was found, if it is still there.
+        compare = modIs(k, found?.mod_revision ?? 0);
+        return { changed: true, ...(holder !== undefined && holder !== this.id && { holder }) };
+      },
+      displaced: (holder) => this.markDisplaced(key, holder),
+      gaveUp: () => new Error(`${key} changed under the put ${MAX_TRIES} times in a row (another writer?)`),
+    });
   }
 
   private confirm(key: string, revision: string): Revision {

@@ -1,6 +1,7 @@
 import { AsyncSubject, defer, type Observable } from "rxjs";
 import { backendError, type NamingError } from "../../model/index.js";
-import { displacedError, mayTake, type Lease, type Revision, type TakeFrom } from "../../port/index.js";
+import { displacedError, type Lease, type Revision, type TakeFrom } from "../../port/index.js";
+import { conditionalWrite, type WriteTry } from "../common/conditional-write.js";
 import {
   codeOf,
   ownedBy,
@@ -13,6 +14,9 @@ import {
   type ZkStat,
 } from "./zk-calls.js";
 import type { ZkSession } from "./zk-session.js";
+
+/** How many times in one put the node is found changed and the write tried again. */
+const MAX_TRIES = 5;
 
 /** How long an existence watch that could not be set waits before it is set again, ms. */
 const REWATCH_MS = 1_000;
@@ -62,91 +66,107 @@ export class ZkLease implements Lease {
    * if `takeFrom` allows and this lease never wrote the node before
    * (docs/registration.md#takeover).
    */
-  private async write(key: string, data: Buffer, takeFrom: TakeFrom): Promise<Revision> {
-    const { client } = this.session;
-    const call = <A>(operation: string, run: (done: (error: unknown, value: A) => void) => void) =>
-      zkCall<A>(operation, this.deadlineMs, run);
+  private write(key: string, data: Buffer, takeFrom: TakeFrom): Promise<Revision> {
     let last: unknown;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (!this.session.alive) break;
-      try {
-        const version = this.owned.get(key);
-        if (version !== undefined) {
-          const stat = await call<ZkStat>("setData", (done) => client.setData(key, data, version, done));
-          this.owned.set(key, stat.version);
-          return this.revision(zxidOf(stat.mzxid));
-        }
-        await call<string>("create", (done) =>
-          client.create(key, data, zookeeper.CreateMode.EPHEMERAL, done),
-        );
-        const stat = await call<ZkStat | null>("exists", (done) => client.exists(key, done));
-        if (stat && ownedBy(stat, this.session.rawId)) {
-          this.owned.set(key, stat.version);
-          return this.revision(zxidOf(stat.mzxid));
-        }
-        // Deleted (or taken) between the create and the read: write again.
-      } catch (e) {
-        last = e;
-        const code = codeOf(e);
-        if (code === ZK.noNode) {
-          // Our node vanished (setData), or its parents are missing (create).
-          if (this.owned.delete(key)) continue;
-          await call<string>("mkdirp", (done) => client.mkdirp(parentOf(key), done)).catch((m: unknown) => {
-            if (codeOf(m) !== ZK.nodeExists) throw zkError("put", key)(m);
-          });
-          continue;
-        }
-        if (code === ZK.badVersion) {
-          // Someone else wrote our node: look again at who holds it.
-          this.owned.delete(key);
-          continue;
-        }
-        if (code !== ZK.nodeExists) throw zkError("put", key)(e);
-        await this.claim(key, takeFrom).catch((c: unknown) => {
-          throw zkError("put", key)(c);
-        });
-      }
-    }
-    throw zkError(
-      "put",
+    const gaveUp = (): NamingError =>
+      zkError(
+        "put",
+        key,
+      )(
+        last ??
+          backendError(
+            "put",
+            new Error(`session ${this.id} is gone; the node is written on the next session`),
+            { key },
+          ),
+      );
+    return conditionalWrite<Revision>({
       key,
-    )(
-      last ??
-        backendError(
-          "put",
-          new Error(`session ${this.id} is gone; the node is written on the next session`),
-          {
-            key,
-          },
-        ),
+      takeFrom,
+      wroteBefore: this.written.has(key),
+      maxTries: MAX_TRIES,
+      tryWrite: async () => {
+        if (!this.session.alive) throw gaveUp();
+        try {
+          return await this.tryWrite(key, data);
+        } catch (e) {
+          last = e;
+          return this.afterFailure(key, e);
+        }
+      },
+      displaced: (holder) => this.markDisplaced(key, holder),
+      gaveUp,
+    });
+  }
+
+  /** One write: `setData` by version when the node is ours, `create` otherwise. */
+  private async tryWrite(key: string, data: Buffer): Promise<WriteTry<Revision>> {
+    const { client } = this.session;
+    const version = this.owned.get(key);
+    if (version !== undefined) {
+      const stat = await this.call<ZkStat>("setData", (done) => client.setData(key, data, version, done));
+      this.owned.set(key, stat.version);
+      return { written: this.revision(zxidOf(stat.mzxid)) };
+    }
+    await this.call<string>("create", (done) =>
+      client.create(key, data, zookeeper.CreateMode.EPHEMERAL, done),
     );
+    const stat = await this.call<ZkStat | null>("exists", (done) => client.exists(key, done));
+    if (stat && ownedBy(stat, this.session.rawId)) {
+      this.owned.set(key, stat.version);
+      return { written: this.revision(zxidOf(stat.mzxid)) };
+    }
+    // Deleted (or taken) between the create and the read: write again.
+    return { changed: true };
+  }
+
+  /** What a failed write found: the next try's condition, or who holds the node and how to take it. */
+  private async afterFailure(key: string, e: unknown): Promise<WriteTry<Revision>> {
+    const { client } = this.session;
+    const code = codeOf(e);
+    if (code === ZK.noNode) {
+      // Our node vanished (setData), or its parents are missing (create).
+      if (this.owned.delete(key)) return { changed: true };
+      await this.call<string>("mkdirp", (done) => client.mkdirp(parentOf(key), done)).catch((m: unknown) => {
+        if (codeOf(m) !== ZK.nodeExists) throw zkError("put", key)(m);
+      });
+      return { changed: true };
+    }
+    if (code === ZK.badVersion) {
+      // Someone else wrote our node: look again at who holds it.
+      this.owned.delete(key);
+      return { changed: true };
+    }
+    if (code !== ZK.nodeExists) throw zkError("put", key)(e);
+    return this.holderOf(key).catch((c: unknown) => {
+      throw zkError("put", key)(c);
+    });
   }
 
   /**
-   * A node is at `key` already: ours, to write in place, or another session's, to delete when
-   * `takeFrom` allows. One this lease wrote and another session holds now was taken from it: the
-   * lease is displaced, and the node stays.
+   * A node is at `key` already: ours, to write in place, or another session's, to delete (by
+   * version) if the write may take it.
    */
-  private async claim(key: string, takeFrom: TakeFrom): Promise<void> {
+  private async holderOf(key: string): Promise<WriteTry<Revision>> {
     const { client } = this.session;
-    const stat = await zkCall<ZkStat | null>("exists", this.deadlineMs, (done) => client.exists(key, done));
-    if (!stat) return;
+    const stat = await this.call<ZkStat | null>("exists", (done) => client.exists(key, done));
+    if (!stat) return { changed: true };
     if (ownedBy(stat, this.session.rawId)) {
       this.owned.set(key, stat.version);
-      return;
+      return { changed: true };
     }
-    const holder = sessionIdOf(stat.ephemeralOwner);
-    if (this.written.has(key)) {
-      this.markDisplaced(key, holder);
-      throw displacedError(key, holder);
-    }
-    if (!mayTake(takeFrom, holder)) throw displacedError(key, holder);
-    await zkCall<void>("remove", this.deadlineMs, (done) =>
-      client.remove(key, stat.version, (e) => done(e, undefined)),
-    ).catch((e: unknown) => {
-      // Gone meanwhile, or changed: either way, try the write again.
-      if (codeOf(e) !== ZK.noNode && codeOf(e) !== ZK.badVersion) throw e;
-    });
+    const take = (): Promise<void> =>
+      this.call<void>("remove", (done) => client.remove(key, stat.version, (e) => done(e, undefined))).catch(
+        (e: unknown) => {
+          // Gone meanwhile, or changed: either way, try the write again.
+          if (codeOf(e) !== ZK.noNode && codeOf(e) !== ZK.badVersion) throw zkError("put", key)(e);
+        },
+      );
+    return { changed: true, holder: sessionIdOf(stat.ephemeralOwner), take };
+  }
+
+  private call<A>(operation: string, run: (done: (error: unknown, value: A) => void) => void): Promise<A> {
+    return zkCall<A>(operation, this.deadlineMs, run);
   }
 
   /**

@@ -6,7 +6,7 @@ import { etcdFleet, serveConsole, type ConsoleServer, type Fleet } from "../../c
 import { checkAppId } from "../app-id.js";
 import { CliError, oneLine, usageError } from "../cli-error.js";
 import { withConnectionOptions, type ConnectionOptions } from "../connection-options.js";
-import { DEFAULT_ENDPOINT, etcdConnection, probeEtcd } from "../etcd-connection.js";
+import { probedEtcd } from "../etcd-connection.js";
 import { namingFromOptions } from "../naming-from-options.js";
 import { stopSignal$ } from "../signals.js";
 
@@ -54,14 +54,7 @@ const consoleBackend = async (options: UiOptions): Promise<ConsoleBackend> => {
   } catch (e) {
     throw usageError(`--prefix "${options.prefix ?? ""}" is not a key prefix: ${oneLine(e)}`);
   }
-  const connection = await etcdConnection(options, options.endpoints ?? DEFAULT_ENDPOINT);
-  const { client, target } = connection;
-  try {
-    await probeEtcd(connection, root);
-  } catch (e) {
-    client.close();
-    throw e;
-  }
+  const { client, target } = await probedEtcd(options, root);
   const keys = { layout: options.layout, ...(options.prefix !== undefined && { prefix: options.prefix }) };
   const naming = etcdNaming(client, keys);
   return {

@@ -15,7 +15,8 @@ import { instanceChanges, isNamingError, type InstancesInfo, type NamingError } 
 import { checkAppId } from "../app-id.js";
 import { withConnectionOptions, type ConnectionOptions } from "../connection-options.js";
 import { ErrorLines } from "../error-lines.js";
-import { namingFromOptions, type NamingConnection } from "../naming-from-options.js";
+import type { NamingConnection } from "../naming-connection.js";
+import { namingFromOptions } from "../naming-from-options.js";
 import { terminalOf } from "../render/terminal.js";
 import { jsonWatchView, liveWatchView, lineWatchView } from "../render/watch-view.js";
 import { stopSignal$ } from "../signals.js";

@@ -8,10 +8,11 @@ import {
   type Picker,
   type RegistrationEvent,
 } from "../../index.js";
-import type { NamingConnection } from "../naming-from-options.js";
+import type { NamingConnection } from "../naming-connection.js";
 import { CELL_MAX } from "../render/instance-text.js";
 import { cellText } from "../render/terminal-text.js";
 import { DemoService, type ServiceSpec } from "./demo-service.js";
+import { peerOn } from "./peer.js";
 import { Traffic } from "./traffic.js";
 
 /** Who a line of the demo's log is about: the story, a service's registration, or the client. */
@@ -82,7 +83,7 @@ export class DemoRun {
     const service = new DemoService(
       spec,
       this.appId,
-      this.connection.peer(),
+      peerOn(this.connection),
       (s, e) => this.registryEvent(s, e),
       (s, e) => {
         this.failure ??= e;

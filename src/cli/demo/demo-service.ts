@@ -1,6 +1,6 @@
 import { BehaviorSubject, type Subscription } from "rxjs";
 import { instance, type Instance, type RegistrationEvent } from "../../index.js";
-import type { Peer } from "../naming-from-options.js";
+import type { Peer } from "./peer.js";
 
 /** What the demo shows of a service's life. */
 export const serviceStates = [

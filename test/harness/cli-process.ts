@@ -1,11 +1,8 @@
 // Runs the built `rxnaming` command as a user would: a child process with its own stdout and
 // stderr, an environment without the caller's etcd settings, and deadlines on everything.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
-
-const root = join(import.meta.dirname, "..", "..");
+import { buildPackage, useBuiltPackage } from "./built-package.js";
 
 /** The package compiled as `npm run build` does, into a temp dir; `main` is the CLI's entry. */
 export interface BuiltCli {
@@ -14,20 +11,20 @@ export interface BuiltCli {
 }
 
 export const buildCli = async (): Promise<BuiltCli> => {
-  // Inside the repo, so that the build resolves node_modules as the package does.
-  const dir = await mkdtemp(join(root, ".tmp-cli-"));
-  await promisify(execFile)(process.execPath, [
-    join(root, "node_modules/typescript/bin/tsc"),
-    "-p",
-    join(root, "tsconfig.build.json"),
-    "--outDir",
-    join(dir, "dist"),
-  ]);
-  return {
-    main: join(dir, "dist", "cli", "main.js"),
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
+  const built = await buildPackage("cli");
+  return { main: join(built.dir, "dist", "cli", "main.js"), remove: built.remove };
 };
+
+/** `rxnaming register` of `hostname` in `app`, at a fixed address: what most CLI tests register. */
+export const registerCommand = (app: string, hostname = "host-1"): string[] => [
+  "register",
+  "--appid",
+  app,
+  "--hostname",
+  hostname,
+  "--addr",
+  "grpc://10.0.0.5:9000",
+];
 
 /** The environment of the child: the caller's, without settings that would pick a backend. */
 export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
@@ -49,7 +46,7 @@ export interface CliResult {
   readonly ms: number;
 }
 
-/** A running `rxnaming`, with what it printed so far. */
+/** A running `rxnaming` (or any Node script), with what it printed so far. */
 export class CliProcess {
   stdout = "";
   stderr = "";
@@ -63,10 +60,12 @@ export class CliProcess {
     env: NodeJS.ProcessEnv = cleanEnv(),
     /** What to run instead of `node main args`: a shell line around the command, for pipes. */
     shellLine?: string,
+    /** "pipe": the test writes to the process's stdin with `write`. */
+    stdin: "ignore" | "pipe" = "ignore",
   ) {
     const [file, argv] =
       shellLine === undefined ? [process.execPath, [main, ...args]] : ["sh", ["-c", shellLine]];
-    this.child = spawn(file, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(file, argv, { env, stdio: [stdin, "pipe", "pipe"] });
     this.child.stdout!.on("data", (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) =>
@@ -74,6 +73,10 @@ export class CliProcess {
         resolve({ code, signal, stdout: this.stdout, stderr: this.stderr, ms: Date.now() - this.started }),
       ),
     );
+  }
+
+  write(text: string): void {
+    this.child.stdin!.write(text);
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -125,3 +128,9 @@ export const runCli = (
   timeoutMs = 20_000,
   env?: NodeJS.ProcessEnv,
 ): Promise<CliResult> => new CliProcess(main, args, env).exit(timeoutMs);
+
+/** One build of the CLI for the test file: made before its tests, removed after them. */
+export const useBuiltCli = (): (() => BuiltCli) => {
+  const built = useBuiltPackage("cli");
+  return () => ({ main: join(built().dir, "dist", "cli", "main.js"), remove: built().remove });
+};
