@@ -229,7 +229,7 @@ class Call implements AttemptOwner {
       const pick = picker.pick(request);
       if (pick._tag === "None") return undefined;
       if (avoid === undefined || pick.value.instance.hostname !== avoid.instance.hostname) return pick.value;
-      pick.value.done({}); // not sent: tell the balancer, which counts it in flight
+      pick.value.done({ notSent: true }); // so that the balancer forgets the pick and learns nothing
     }
     return undefined;
   }

@@ -2,7 +2,15 @@ import { Readable } from "node:stream";
 import { map, type OperatorFunction } from "rxjs";
 import { Agent, fetch, request, type Dispatcher } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { memoryNaming, roundRobin, type InstancesInfo, type Naming, type Picker } from "../../src/index.js";
+import * as O from "fp-ts/lib/Option.js";
+import {
+  memoryNaming,
+  roundRobin,
+  type InstancesInfo,
+  type Naming,
+  type Picker,
+  type PickResult,
+} from "../../src/index.js";
 import { testInstance } from "../../src/testing/index.js";
 import { namingInterceptor, type NamingInterceptor } from "../../src/undici/index.js";
 import { waitFor } from "../harness/wait-for.js";
@@ -216,6 +224,37 @@ describe("namingInterceptor", () => {
       expect(reports.filter((r) => r.failed).map((r) => r.hostname)).toEqual(["h-broken", "h-broken"]);
     },
   );
+
+  it("tells the balancer that a failed instance drawn again for the retry was not sent to", async () => {
+    const reports: { hostname: string; result: PickResult }[] = [];
+    // Draws the dead instance, then (for the retry) the dead one again before the live one.
+    const script = ["h-dead", "h-dead", "h-live"];
+    const scripted: OperatorFunction<InstancesInfo, Picker> = (sets) =>
+      sets.pipe(
+        map((info) => ({
+          pick: () => {
+            const instance = info.instances.find((i) => i.hostname === script[0])!;
+            script.push(script.shift()!);
+            const done = (result: PickResult = {}) =>
+              void reports.push({ hostname: instance.hostname, result });
+            return O.some({ instance, addr: instance.addrs[0]!, done });
+          },
+        })),
+      );
+    const { naming, servers, agent } = await setUp(["live", "dead"], { balancer: scripted });
+    const deadAddr = servers[1]!.addr;
+    await servers[1]!.stop();
+    register(naming, "demo", "h-dead", deadAddr);
+    register(naming, "demo", "h-live", servers[0]!.addr);
+    expect(await text("http://demo/", agent)).toBe("live");
+    expect(reports.map((r) => [r.hostname, r.result.error !== undefined, r.result.notSent === true])).toEqual(
+      [
+        ["h-dead", true, false],
+        ["h-dead", false, true],
+        ["h-live", false, false],
+      ],
+    );
+  });
 
   it("gives a slow instance (200 ms) under 10% of p2c's requests among fast ones", async () => {
     const { naming, servers, agent } = await setUp(["slow", "f1", "f2", "f3"]);
