@@ -314,5 +314,6 @@ const withHost = (origin: AppOrigin, headers: Headers): Headers => {
     return withHost(origin, flat);
   }
   const record = headers as Record<string, string | string[] | undefined>;
-  return Object.keys(record).some((k) => k.toLowerCase() === "host") ? record : { host, ...record };
+  for (const k of Object.keys(record)) if (k.length === 4 && k.toLowerCase() === "host") return record;
+  return { host, ...record };
 };
