@@ -30,11 +30,12 @@ interface Callbacks {
 
 /**
  * One attempt of a request on one picked instance: tells the balancer how the instance did, once,
- * when the response starts (its status and the time to its headers) or when the attempt fails
- * before that. The two kinds below pass undici's callbacks through to the caller's handler.
+ * when the response starts (by its status) or when the attempt fails before that. A balancer that
+ * learns from latency (p2c) measures it from its pick to then, which is the time to the headers:
+ * no clock is read here for balancers that need none. The two kinds below pass undici's callbacks
+ * through to the caller's handler.
  */
 abstract class Attempt {
-  private readonly startedAt = performance.now();
   private responded = false;
 
   constructor(
@@ -53,8 +54,7 @@ abstract class Attempt {
   protected learn(error: Error | undefined): void {
     if (this.responded) return;
     this.responded = true;
-    const latencyMs = performance.now() - this.startedAt;
-    this.pick.done(error === undefined ? { latencyMs } : { error, latencyMs });
+    this.pick.done(error === undefined ? undefined : { error });
   }
 }
 
