@@ -18,7 +18,7 @@ import {
   type Picker,
 } from "../index.js";
 import { AppRoute } from "./app-route.js";
-import { Attempt, type AttemptOwner } from "./attempt.js";
+import { CallbackAttempt, ControllerAttempt, takesCallbacks, type AttemptOwner } from "./attempt.js";
 import { httpOrigin } from "./http-origin.js";
 import { isConnectionFailure, mayRetry } from "./retry-rules.js";
 
@@ -128,17 +128,17 @@ export const namingInterceptor = (
   };
 
   // Requests name few origins, each many times: parse and match each once.
-  const origins = new Map<string, URL | null>();
-  const appOrigin = (origin: string | URL | undefined): URL | null => {
+  const origins = new Map<string, AppOrigin | null>();
+  const appOrigin = (origin: string | URL | undefined): AppOrigin | null => {
     if (origin === undefined) return null;
-    if (typeof origin !== "string") return isApp(origin.hostname) ? origin : null;
-    let url = origins.get(origin);
-    if (url === undefined) {
+    if (typeof origin !== "string") return isApp(origin.hostname) ? new AppOrigin(origin) : null;
+    let app = origins.get(origin);
+    if (app === undefined) {
       const parsed = new URL(origin);
-      url = isApp(parsed.hostname) ? parsed : null;
-      if (origins.size < 10_000) origins.set(origin, url);
+      app = isApp(parsed.hostname) ? new AppOrigin(parsed) : null;
+      if (origins.size < 10_000) origins.set(origin, app);
     }
-    return url;
+    return app;
   };
 
   const interceptor = (dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch =>
@@ -160,17 +160,38 @@ export const namingInterceptor = (
   });
 };
 
+/** An origin that names an app: what the requests to it send in place of the instance's name. */
+class AppOrigin {
+  readonly hostname: string;
+  /** The Host header the caller wrote, as headers of a request that has none. */
+  readonly hostHeaders: Record<string, string>;
+
+  constructor(readonly url: URL) {
+    this.hostname = url.hostname;
+    this.hostHeaders = { host: url.host };
+  }
+}
+
+/** What a pool takes: a request's options, and the TLS server name, which undici reads though its types omit it. */
+type Options = { -readonly [K in keyof Dispatcher.DispatchOptions]: Dispatcher.DispatchOptions[K] } & {
+  servername?: string;
+};
+
 /** One request: picks an instance, sends it there, and once more elsewhere if its connection failed. */
 class Call implements AttemptOwner {
   private retried = false;
+  /** Whether the caller's handler takes undici's callbacks, which the pools speak too. */
+  private readonly callbacks: boolean;
 
   constructor(
     private readonly route: AppRoute,
-    private readonly origin: URL,
+    private readonly origin: AppOrigin,
     private readonly request: Dispatcher.DispatchOptions,
     readonly handler: Dispatcher.DispatchHandler,
     private readonly hashKey: NamingInterceptorOptions["hashKey"],
-  ) {}
+  ) {
+    this.callbacks = takesCallbacks(handler);
+  }
 
   start(): void {
     if (this.route.picker !== undefined) this.send(undefined);
@@ -195,15 +216,19 @@ class Call implements AttemptOwner {
       return false;
     }
     const target = httpOrigin(pick.instance)!;
-    this.route.poolOf(target).dispatch(
-      {
-        ...this.request,
-        origin: target,
-        headers: withHost(this.origin.host, this.request.headers),
-        ...(target.startsWith("https:") && { servername: this.origin.hostname }),
-      },
-      new Attempt(this, pick),
-    );
+    // Copied and then set, not spread: V8 gives spread objects with added keys a shape each,
+    // which makes every read of them in undici slow.
+    const options: Options = Object.assign({}, this.request);
+    options.origin = target;
+    options.headers = withHost(this.origin, this.request.headers);
+    // The TLS name of an https:// instance; http:// ignores it, and undici need not derive it.
+    options.servername = this.origin.hostname;
+    this.route
+      .poolOf(target)
+      .dispatch(
+        options,
+        this.callbacks ? new CallbackAttempt(this, pick) : new ControllerAttempt(this, pick),
+      );
     return true;
   }
 
@@ -216,13 +241,14 @@ class Call implements AttemptOwner {
       const pick = picker.pick(request);
       if (pick._tag === "None") return undefined;
       if (avoid === undefined || pick.value.instance.hostname !== avoid.instance.hostname) return pick.value;
-      pick.value.done({}); // not sent: tell the balancer, which counts it in flight
+      pick.value.done({ notSent: true }); // so that the balancer forgets the pick and learns nothing
     }
     return undefined;
   }
 
   private fail(error: Error): void {
-    this.handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
+    if (this.callbacks) this.handler.onError!(error);
+    else this.handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
   }
 }
 
@@ -305,8 +331,9 @@ const buildOptionsOf = (options: NamingInterceptorOptions): BuildOptions => ({
 type Headers = Dispatcher.DispatchOptions["headers"];
 
 /** The request's headers with `host` set to the name the caller wrote, unless the caller set one. */
-const withHost = (host: string, headers: Headers): Headers => {
-  if (headers === undefined || headers === null) return { host };
+const withHost = (origin: AppOrigin, headers: Headers): Headers => {
+  if (headers === undefined || headers === null) return origin.hostHeaders;
+  const host = origin.url.host;
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2)
       if (String(headers[i]).toLowerCase() === "host") return headers;
@@ -315,8 +342,9 @@ const withHost = (host: string, headers: Headers): Headers => {
   if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
     const flat: string[] = [];
     for (const [k, v] of headers as Iterable<[string, string]>) flat.push(k, v);
-    return withHost(host, flat);
+    return withHost(origin, flat);
   }
   const record = headers as Record<string, string | string[] | undefined>;
-  return Object.keys(record).some((k) => k.toLowerCase() === "host") ? record : { host, ...record };
+  for (const k of Object.keys(record)) if (k.length === 4 && k.toLowerCase() === "host") return record;
+  return { host, ...record };
 };
