@@ -105,4 +105,23 @@ describe("shared watch per appid", () => {
       expectSubscriptions(watches).toBe(["^--!", "-^-!"]);
     });
   });
+
+  it("leaves no backend watch when a subscriber closes the naming inside the first set", () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ expectSubscriptions }) => {
+      const { naming, store, watches } = world(scheduler, { lingerMs: 100 });
+      store.put(keyOf("a"), valueOf("a"));
+      const seen: string[] = [];
+      naming.build("demo").instances$.subscribe({
+        next: (info) => {
+          seen.push(hosts(info));
+          void naming.close();
+        },
+        complete: () => seen.push("|"),
+      });
+      expectSubscriptions(watches).toBe("(^!)");
+      scheduler.flush();
+      expect(seen).toEqual(["a", "|"]);
+    });
+  });
 });
