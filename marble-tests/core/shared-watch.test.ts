@@ -124,4 +124,25 @@ describe("shared watch per appid", () => {
       expect(seen).toEqual(["a", "|"]);
     });
   });
+
+  it("a closed resolver completes its subscribers, and a later one at once; the app's watch goes on", () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const { naming, watches } = world(scheduler);
+      const plain = naming.build("demo");
+      const piped = naming.build("demo", { filter: () => true });
+      const other = naming.build("demo");
+      cold("--x").subscribe(() => {
+        void plain.close();
+        void piped.close();
+      });
+      const e = { e: "" };
+      expectObservable(plain.instances$.pipe(map(hosts))).toBe("e-|", e);
+      expectObservable(piped.instances$.pipe(map(hosts))).toBe("e-|", e);
+      expectObservable(plain.instances$.pipe(map(hosts)), "----^").toBe("----|");
+      expectObservable(piped.instances$.pipe(map(hosts)), "----^").toBe("----|");
+      expectObservable(other.instances$.pipe(map(hosts)), "^-----!").toBe("e-----", e);
+      expectSubscriptions(watches).toBe("^-----!");
+    });
+  });
 });
