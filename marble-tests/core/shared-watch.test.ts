@@ -105,4 +105,44 @@ describe("shared watch per appid", () => {
       expectSubscriptions(watches).toBe(["^--!", "-^-!"]);
     });
   });
+
+  it("leaves no backend watch when a subscriber closes the naming inside the first set", () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ expectSubscriptions }) => {
+      const { naming, store, watches } = world(scheduler, { lingerMs: 100 });
+      store.put(keyOf("a"), valueOf("a"));
+      const seen: string[] = [];
+      naming.build("demo").instances$.subscribe({
+        next: (info) => {
+          seen.push(hosts(info));
+          void naming.close();
+        },
+        complete: () => seen.push("|"),
+      });
+      expectSubscriptions(watches).toBe("(^!)");
+      scheduler.flush();
+      expect(seen).toEqual(["a", "|"]);
+    });
+  });
+
+  it("a closed resolver completes its subscribers, and a later one at once; the app's watch goes on", () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const { naming, watches } = world(scheduler);
+      const plain = naming.build("demo");
+      const piped = naming.build("demo", { filter: () => true });
+      const other = naming.build("demo");
+      cold("--x").subscribe(() => {
+        void plain.close();
+        void piped.close();
+      });
+      const e = { e: "" };
+      expectObservable(plain.instances$.pipe(map(hosts))).toBe("e-|", e);
+      expectObservable(piped.instances$.pipe(map(hosts))).toBe("e-|", e);
+      expectObservable(plain.instances$.pipe(map(hosts)), "----^").toBe("----|");
+      expectObservable(piped.instances$.pipe(map(hosts)), "----^").toBe("----|");
+      expectObservable(other.instances$.pipe(map(hosts)), "^-----!").toBe("e-----", e);
+      expectSubscriptions(watches).toBe("^-----!");
+    });
+  });
 });

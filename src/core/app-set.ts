@@ -119,14 +119,11 @@ export class AppSet {
 
   /** The current set as an `InstancesInfo` whose flat array is built on first read. */
   info(): InstancesInfo {
-    const list = this.list;
-    return Object.freeze({
-      appId: this.appId,
-      get instances() {
-        return list.toArray();
-      },
-      revision: this.applied ?? "0",
-    });
+    const info = { appId: this.appId } as { appId: string; revision: string; [LIST]: InstanceList };
+    Object.defineProperty(info, "instances", INSTANCES);
+    info.revision = this.applied ?? "0";
+    Object.defineProperty(info, LIST, { value: this.list });
+    return Object.freeze(info) as unknown as InstancesInfo;
   }
 
   private hostnameOf(key: string): string | undefined {
@@ -158,6 +155,18 @@ export class AppSet {
     return old !== undefined && instanceEquals(old, decoded.right) ? old : decoded.right;
   }
 }
+
+const LIST = Symbol("list");
+
+// One getter shared by every emission, reading the list from its emission: a getter made per
+// emission would give every emission its own hidden class, and V8 keeps those reachable from the
+// shared transition tree until a full collection, with the list and its flat array.
+const INSTANCES: PropertyDescriptor = {
+  get(this: { [LIST]: InstanceList }): readonly Instance[] {
+    return this[LIST].toArray();
+  },
+  enumerable: true,
+};
 
 const isSorted = (instances: readonly Instance[]): boolean => {
   for (let i = 1; i < instances.length; i++)

@@ -22,7 +22,7 @@ import { Probe, probeOf, withProbe } from "../metrics/probe.js";
 import type { BackoffOptions } from "./backoff.js";
 import { registration, type RegisterOptions, type RegistrationEvent } from "./registration.js";
 import { resolver, type Resolver } from "./resolver.js";
-import { sharedWatch } from "./shared-watch.js";
+import { SharedWatch } from "./shared-watch.js";
 
 /**
  * Kratos' Registry + Builder, over one backend: the `Naming` of the public API, whose build
@@ -100,27 +100,28 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
   let closed = false;
   let closing: Promise<void> | undefined;
   // The shared watch of every app watched now (or lingering); an app's entry goes when its watch ends.
-  const watches = new Map<string, Observable<InstancesInfo>>();
+  const watches = new Map<string, SharedWatch>();
   // The duplicate guard: appid/hostname of every registration of this naming, with its key.
   const registered = new Map<string, string>();
   const pending = new Set<Promise<unknown>>();
+
+  // One options object for every app's watch.
+  const watchOptions = {
+    backend,
+    lingerMs,
+    report,
+    probe,
+    ended: (watch: SharedWatch) => {
+      if (watches.get(watch.appId) === watch) watches.delete(watch.appId);
+    },
+    ...(options.backoff && { backoff: options.backoff }),
+  };
 
   const shared = (appId: string): Observable<InstancesInfo> => {
     if (closed) return throwError(() => closedError("naming"));
     let watch = watches.get(appId);
     if (watch === undefined) {
-      const opts = {
-        backend,
-        lingerMs,
-        closed$,
-        report,
-        probe,
-        ended: () => {
-          if (watches.get(appId) === watch) watches.delete(appId);
-        },
-        ...(options.backoff && { backoff: options.backoff }),
-      };
-      watch = sharedWatch(opts, appId);
+      watch = new SharedWatch(watchOptions, appId);
       watches.set(appId, watch);
     }
     return watch;
@@ -141,7 +142,8 @@ export const createNaming = <O>(backend: Backend, options: CoreNamingOptions<O>)
 
   const shutdown = async (): Promise<void> => {
     closed = true;
-    // Completing closed$ ends every watch and registration; registrations revoke as they end.
+    // Every watch completes; completing closed$ ends every registration, which revokes as it ends.
+    for (const watch of [...watches.values()]) watch.close();
     closed$.next();
     closed$.complete();
     await Promise.all([...pending]);

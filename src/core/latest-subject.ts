@@ -1,8 +1,8 @@
 import { Observable, type Subscriber, type SubjectLike, type Unsubscribable } from "rxjs";
 
 /**
- * A `ReplaySubject(1)` made for fan-out to thousands of subscribers: the connector of every
- * shared instance stream (`share({ connector: () => new LatestSubject() })`).
+ * A `ReplaySubject(1)` made for fan-out to thousands of subscribers: the multicast of every app's
+ * shared watch, and the connector of a resolver's pipeline (`share({ connector: () => new LatestSubject() })`).
  *
  * Why not `ReplaySubject(1)`: on Node, RxJS runs its ES5 build, where `Subject.next` walks its
  * observers with a downlevelled iterator inside a closure, and every subscriber costs a

@@ -1,17 +1,14 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import {
-  defer,
   firstValueFrom,
-  identity,
-  timeout,
-  type SchedulerLike,
   map,
-  ReplaySubject,
+  Observable,
   share,
-  takeUntil,
   throwError,
+  timeout,
   type MonoTypeOperatorFunction,
-  type Observable,
+  type SchedulerLike,
+  type Subscriber,
 } from "rxjs";
 import type { KeyLayout } from "../port/index.js";
 import {
@@ -64,16 +61,33 @@ export const resolver = (
 ): Resolver => {
   const problem = appIdProblem(appId) ?? (typeof appId === "string" ? layout.appIdProblem(appId) : undefined);
   if (problem !== undefined) return invalidResolver(String(appId), invalidInstance("appId", problem));
-  const closed = new ReplaySubject<void>(1);
-  // takeUntil before the share, not after: after it, every subscriber would pay for its own
-  // takeUntil and its own subscription to `closed` (twice the heap of a bare subscriber).
-  // The app's shared watch is looked up on each connection, not once: the naming forgets an app
+  let closed = false;
+  // The subscribers to complete on close(): without a pipeline, they are the app's shared watch's
+  // own (no second multicast per resolver); with one, the pipeline's shared connection is.
+  let open: Set<Subscriber<unknown>> | undefined;
+  const closing = (subscriber: Subscriber<unknown>): void => {
+    if (closed) {
+      subscriber.complete();
+      return;
+    }
+    const subscribers = (open ??= new Set());
+    subscribers.add(subscriber);
+    subscriber.add(() => subscribers.delete(subscriber));
+  };
+  // The app's shared watch is looked up on each subscription, not once: the naming forgets an app
   // whose watch ended, and a resolver that comes back later must join the current one.
-  const instances$ = defer(() => shared(appId)).pipe(
-    takeUntil(closed),
-    pipeline ?? identity,
-    share({ connector: () => new LatestSubject<InstancesInfo>(), resetOnRefCountZero: true }),
-  );
+  const source = new Observable<InstancesInfo>((subscriber) => {
+    closing(subscriber);
+    if (!subscriber.closed) shared(appId).subscribe(subscriber);
+  });
+  // A pipeline runs once for all of the resolver's subscribers, behind a multicast of its own.
+  const instances$ =
+    pipeline === undefined
+      ? source
+      : source.pipe(
+          pipeline,
+          share({ connector: () => new LatestSubject<InstancesInfo>(), resetOnRefCountZero: true }),
+        );
   const noSetInTime = (): Observable<never> =>
     throwError(() =>
       backendError(
@@ -97,8 +111,8 @@ export const resolver = (
       ),
     watch: () => instances$.pipe(map((): void => undefined)),
     close: async () => {
-      closed.next();
-      closed.complete();
+      closed = true;
+      for (const subscriber of [...(open ?? [])]) subscriber.complete();
     },
   };
 };

@@ -128,4 +128,18 @@ describe("AppSet", () => {
     expect(batch.instances).toBe(fromBatch);
     expect([fromSnapshot.length, fromBatch.length]).toEqual([1_000, 999]);
   });
+
+  it("an emission shows appId, instances and revision as its own fields: spread and JSON carry them", () => {
+    const { set } = fresh();
+    const info = set.applySnapshot("5", [kv("a"), kv("b")])!;
+    expect(Object.keys(info)).toEqual(["appId", "instances", "revision"]);
+    const copy = { ...info };
+    expect(copy.instances).toBe(info.instances);
+    expect(JSON.parse(JSON.stringify(info))).toEqual({
+      appId: APP,
+      instances: [inst("a"), inst("b")],
+      revision: "5",
+    });
+    expect(Object.isFrozen(info)).toBe(true);
+  });
 });

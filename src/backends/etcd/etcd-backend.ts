@@ -22,6 +22,7 @@ import { Members } from "./members.js";
 import { OwnershipWatch } from "./ownership-watch.js";
 import { PrefixFeeds } from "./prefix-feed.js";
 import { prefixEnd } from "./prefix-end.js";
+import { PrefixWatch, type PrefixWatchContext } from "./prefix-watch.js";
 import { decodeRangePage, rangePageOf, readRange, type PageReader, type RangePage } from "./range-page.js";
 import { WatchHub, type WatchHubOptions } from "./watch-hub.js";
 
@@ -120,44 +121,12 @@ export const etcdBackend = (client: Etcd3, options: EtcdBackendOptions = {}): Ba
     deadlineMs,
   });
 
+  const prefixWatch: PrefixWatchContext = { feeds, range, probe };
   const watch = (prefix: string, since?: Revision): Observable<WatchMessage> =>
     new Observable<WatchMessage>((subscriber) => {
-      let cancel: (() => void) | undefined;
-      let done = false;
-      const watchAfter = (after: Revision): void => {
-        // The consumer may have left inside the snapshot's `next`: its teardown has run already.
-        if (done) return;
-        cancel = feeds.open(prefix, after, {
-          batch: (revision, changes) => subscriber.next({ type: "batch", revision, changes }),
-          skipped: (error) => subscriber.next({ type: "fault", error }),
-          // Compacted past our revision: read the whole set again; core emits the difference.
-          compacted: () => {
-            probe.reread();
-            snapshotThenWatch();
-          },
-          failed: (error) => subscriber.error(error),
-        });
-      };
-      const snapshotThenWatch = (): void => {
-        cancel = undefined;
-        void range(prefix)().then((result) => {
-          if (done) return;
-          if (result._tag === "Left") {
-            subscriber.error(result.left);
-            return;
-          }
-          const { revision, entries, badKeys } = result.right;
-          for (const error of badKeys) subscriber.next({ type: "fault", error });
-          subscriber.next({ type: "snapshot", revision, entries });
-          watchAfter(revision);
-        });
-      };
-      if (since === undefined) snapshotThenWatch();
-      else watchAfter(since);
-      return () => {
-        done = true;
-        cancel?.();
-      };
+      const w = new PrefixWatch(subscriber, prefixWatch, prefix);
+      w.start(since);
+      return w;
     });
 
   return withProbe<Backend>(

@@ -1,3 +1,4 @@
+import type { NamingError } from "../../model/index.js";
 import type { KeyChange, Revision } from "../../port/index.js";
 import { compareRevision } from "../../port/index.js";
 import type { WatchHandlers, WatchHub } from "./watch-hub.js";
@@ -9,14 +10,58 @@ interface Reader {
   readonly handlers: WatchHandlers;
 }
 
-/** The one hub watch of a prefix and its readers. */
-interface Feed {
-  readonly prefix: string;
-  readonly readers: Set<Reader>;
+/**
+ * The one hub watch of a prefix and its readers. It is the hub watch's handlers itself: a gateway
+ * holds one feed per app, and one object costs less than a handlers object and its closures.
+ */
+class Feed implements WatchHandlers {
+  /** Most prefixes have one or two readers: an array, not a Set. */
+  readers: Reader[];
   /** Where the hub watch started: a reader that needs older changes re-opens it from there. */
   from: Revision;
-  cancel: () => void;
+  cancel: () => void = () => undefined;
+
+  constructor(
+    private readonly feeds: Map<string, Feed>,
+    readonly prefix: string,
+    first: Reader,
+  ) {
+    this.readers = [first];
+    this.from = first.after;
+  }
+
+  batch(revision: Revision, changes: readonly KeyChange[]): void {
+    for (const reader of this.readers.slice()) give(reader, revision, changes);
+  }
+
+  /** A key that names no instance: each reader decides whether it is worth a report. */
+  skipped(error: NamingError): void {
+    for (const reader of this.readers.slice()) reader.handlers.skipped(error);
+  }
+
+  /** The hub watch is over: so is every reader's, each told why (and each opens again). */
+  compacted(): void {
+    for (const handlers of this.end()) handlers.compacted();
+  }
+
+  failed(error: NamingError): void {
+    for (const handlers of this.end()) handlers.failed(error);
+  }
+
+  private end(): WatchHandlers[] {
+    if (this.feeds.get(this.prefix) === this) this.feeds.delete(this.prefix);
+    const readers = this.readers;
+    this.readers = [];
+    return readers.map((reader) => reader.handlers);
+  }
 }
+
+const give = (reader: Reader, revision: Revision, changes: readonly KeyChange[]): void => {
+  if (compareRevision(revision, reader.after) <= 0) return;
+  const fresh = changes.filter((c) => compareRevision(c.revision, reader.after) > 0);
+  reader.after = revision;
+  if (fresh.length > 0) reader.handlers.batch(revision, fresh);
+};
 
 /**
  * Every watch of one key prefix in a backend shares one etcd watcher: the app's discovery watch
@@ -35,12 +80,11 @@ export class PrefixFeeds {
     const reader: Reader = { after, handlers };
     let feed = this.feeds.get(prefix);
     if (feed === undefined) {
-      const created: Feed = { prefix, readers: new Set([reader]), from: after, cancel: () => undefined };
-      this.feeds.set(prefix, created);
-      this.start(created);
-      feed = created;
+      feed = new Feed(this.feeds, prefix, reader);
+      this.feeds.set(prefix, feed);
+      this.start(feed);
     } else {
-      feed.readers.add(reader);
+      feed.readers.push(reader);
       // The hub watch began later than this reader needs: begin it again from the reader's start.
       if (compareRevision(after, feed.from) < 0) {
         feed.cancel();
@@ -50,38 +94,16 @@ export class PrefixFeeds {
     }
     const f = feed;
     return () => {
-      if (!f.readers.delete(reader) || f.readers.size > 0) return;
+      const i = f.readers.indexOf(reader);
+      if (i < 0) return;
+      f.readers.splice(i, 1);
+      if (f.readers.length > 0) return;
       if (this.feeds.get(prefix) === f) this.feeds.delete(prefix);
       f.cancel();
     };
   }
 
   private start(feed: Feed): void {
-    feed.cancel = this.hub.open(feed.prefix, feed.from, {
-      batch: (revision, changes) => {
-        for (const reader of [...feed.readers]) this.give(reader, revision, changes);
-      },
-      // A key that names no instance: each reader decides whether it is worth a report.
-      skipped: (error) => {
-        for (const reader of [...feed.readers]) reader.handlers.skipped(error);
-      },
-      // The hub watch is over: so is every reader's, each told why (and each opens again).
-      compacted: () => this.end(feed, (h) => h.compacted()),
-      failed: (error) => this.end(feed, (h) => h.failed(error)),
-    });
-  }
-
-  private give(reader: Reader, revision: Revision, changes: readonly KeyChange[]): void {
-    if (compareRevision(revision, reader.after) <= 0) return;
-    const fresh = changes.filter((c) => compareRevision(c.revision, reader.after) > 0);
-    reader.after = revision;
-    if (fresh.length > 0) reader.handlers.batch(revision, fresh);
-  }
-
-  private end(feed: Feed, tell: (handlers: WatchHandlers) => void): void {
-    if (this.feeds.get(feed.prefix) === feed) this.feeds.delete(feed.prefix);
-    const readers = [...feed.readers];
-    feed.readers.clear();
-    for (const reader of readers) tell(reader.handlers);
+    feed.cancel = this.hub.open(feed.prefix, feed.from, feed);
   }
 }
