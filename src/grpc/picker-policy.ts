@@ -1,18 +1,11 @@
 import * as O from "fp-ts/lib/Option.js";
-import type {
-  ChannelOptions,
-  connectivityState as ConnectivityState,
-  experimental,
-  Metadata,
-} from "@grpc/grpc-js";
+import type { ChannelOptions, connectivityState as ConnectivityState, experimental } from "@grpc/grpc-js";
 import { Subject, type OperatorFunction, type Subscription } from "rxjs";
 // Aliased: the balancers' Pick is being renamed (it shadows TypeScript's Pick<T, K>).
 import {
   emptyPicker,
-  type EjectionEvent,
   type Picked as BalancerPick,
   type Picker,
-  type PickRequest,
   type PickResult,
 } from "../balancers/index.js";
 import { trafficMetrics, type TrafficMetrics } from "../metrics/index.js";
@@ -20,36 +13,9 @@ import { isNamingError, NamingError, type Instance, type InstancesInfo } from ".
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import type { GrpcJs } from "./grpc-js.js";
 import { healthCheckedSubchannel } from "./health-watch.js";
+import { channelHealthService, parsePolicyConfig, PolicyConfig } from "./policy-config.js";
+import type { PolicyContext, PolicySpec } from "./policy-spec.js";
 import { UnstartedCalls } from "./unstarted-calls.js";
-
-/** What makes one of our load-balancing policies: its name, its config, and a balancer. */
-export interface PolicySpec<C> {
-  /** The name in service config, e.g. `rxnaming_p2c`. */
-  readonly name: string;
-  /** The policy's config from its service-config JSON; throws an Error naming what is wrong. */
-  parse(json: unknown): C;
-  toJson(config: C): object;
-  /**
-   * The balancer (from `src/balancers`) over the READY instances; `onEvent`, when given, is told
-   * of its ejections (metrics).
-   */
-  balancer(config: C, onEvent?: (event: EjectionEvent) => void): OperatorFunction<InstancesInfo, Picker>;
-  /** What the balancer is told about a call, e.g. the hash key from a header. */
-  request?(config: C, metadata: Metadata): PickRequest | undefined;
-  /**
-   * Feed the balancer every endpoint, not only the READY ones, and tell each pick which are
-   * READY (`PickRequest.usable`). For ring hash: its ring, and so where each key goes, then does
-   * not change while some other endpoint connects or fails, and a key whose endpoint is down for
-   * a moment comes back to it.
-   */
-  readonly wholeSet?: boolean;
-  /**
-   * The balancer learns from how each call ended (p2c counts calls in flight): a call grpc-js
-   * picked but never started is then reported to it as not sent. The others' `done` does nothing,
-   * and their picks are not tracked.
-   */
-  readonly learns?: boolean;
-}
 
 interface Child {
   readonly leaf: experimental.LeafLoadBalancer;
@@ -96,56 +62,7 @@ export const registerPolicy = <C>(
 ): void => {
   const { experimental: x, connectivityState: State, status: Status } = grpc;
 
-  class Config implements experimental.TypedLoadBalancingConfig {
-    constructor(
-      readonly config: C,
-      /** Why the config cannot be used: the channel then fails its calls, saying so. */
-      readonly problem?: NamingError,
-      private readonly json?: unknown,
-      /** The health service of `{"healthCheck": {"serviceName": ...}}` in the policy's config. */
-      readonly healthService?: string,
-    ) {}
-    getLoadBalancerName(): string {
-      return spec.name;
-    }
-    toJsonObject(): object {
-      if (this.problem !== undefined) return { [spec.name]: this.json };
-      const own = spec.toJson(this.config);
-      return {
-        [spec.name]:
-          this.healthService === undefined
-            ? own
-            : { ...own, healthCheck: { serviceName: this.healthService } },
-      };
-    }
-    static createFromJson(json: unknown): Config {
-      try {
-        // `healthCheck` is every policy's: the way a resolver-supplied config can ask for health
-        // checks, since grpc-js drops a top-level healthCheckConfig.
-        const { healthCheck, ...rest } =
-          typeof json === "object" && json !== null && !Array.isArray(json)
-            ? (json as Record<string, unknown>)
-            : { healthCheck: undefined };
-        const healthService = healthServiceOf(healthCheck, `${spec.name} healthCheck`);
-        const config = spec.parse(json === undefined || json === null ? json : rest);
-        // Making the balancer checks its options (it subscribes to nothing yet): a value the
-        // parser let through must not throw later, inside grpc-js.
-        spec.balancer(config);
-        return new Config(config, undefined, undefined, healthService);
-      } catch (cause) {
-        // Not thrown to grpc-js: it would fall back to the next config, or to pick_first, and
-        // say so only in a debug trace. The channel fails its calls naming the problem instead,
-        // as gRPC does for an invalid service config, and errors$ is told.
-        const message = cause instanceof Error ? cause.message : String(cause);
-        const problem = new NamingError("Decode", `cannot decode load-balancing config ${message}`, {
-          key: spec.name,
-          cause,
-        });
-        report(problem);
-        return new Config(undefined as C, problem, json);
-      }
-    }
-  }
+  const context: PolicyContext<C> = { grpc, spec, report };
 
   const failures = new Set([
     Status.UNAVAILABLE,
@@ -166,31 +83,6 @@ export const registerPolicy = <C>(
       : code === Status.CANCELLED
         ? { notSent: true }
         : undefined;
-
-  /** The service name of a `{ serviceName }` object (gRFC A17), or undefined when absent. */
-  const healthServiceOf = (value: unknown, name: string): string | undefined => {
-    if (value === undefined || value === null) return undefined;
-    const serviceName = (value as { serviceName?: unknown }).serviceName;
-    if (typeof value !== "object" || typeof serviceName !== "string") {
-      throw new Error(`${name} must be {"serviceName": "<service>"}, got ${JSON.stringify(value)}`);
-    }
-    return serviceName;
-  };
-
-  /**
-   * The health service of the channel's own `grpc.service_config` option. grpc-js drops
-   * `healthCheckConfig` from the config it parses, but hands the policies the channel options.
-   */
-  const channelHealthService = (options: ChannelOptions): string | undefined => {
-    const raw: unknown = options["grpc.service_config"];
-    if (typeof raw !== "string") return undefined;
-    try {
-      const parsed = JSON.parse(raw) as { healthCheckConfig?: unknown };
-      return healthServiceOf(parsed.healthCheckConfig, "healthCheckConfig");
-    } catch {
-      return undefined;
-    }
-  };
 
   /** The channel's picker while READY: a snapshot, as grpc-js pickers are. */
   class ReadyPicker implements experimental.Picker {
@@ -243,7 +135,7 @@ export const registerPolicy = <C>(
     private children = new Map<string, Child>();
     private state: ConnectivityState = State.IDLE;
     private lastError: string | null = null;
-    private config: Config | undefined;
+    private config: PolicyConfig<C> | undefined;
     private configJson = "";
     private sets: Subject<InstancesInfo> | undefined;
     private subscription: Subscription | undefined;
@@ -289,7 +181,7 @@ export const registerPolicy = <C>(
       options: ChannelOptions,
       resolutionNote: string,
     ): boolean {
-      if (!(lbConfig instanceof Config)) return false;
+      if (!(lbConfig instanceof PolicyConfig) || lbConfig.spec !== spec) return false;
       const resolved = options[INSTANCES_ATTRIBUTE] as ResolvedInstances | undefined;
       // Decided once per channel, before its balancer is made: the resolver's registration asks.
       if (this.traffic === undefined && resolved?.metrics !== undefined) {
@@ -374,7 +266,7 @@ export const registerPolicy = <C>(
      * A changed config starts a new balancer (its options changed); the same config keeps it.
      * Returns the problem when the balancer cannot be made.
      */
-    private useConfig(config: Config): NamingError | undefined {
+    private useConfig(config: PolicyConfig<C>): NamingError | undefined {
       const json = JSON.stringify(config.toJsonObject());
       this.config = config;
       if (this.sets !== undefined && json === this.configJson) return undefined;
@@ -474,5 +366,13 @@ export const registerPolicy = <C>(
     }
   }
 
-  x.registerLoadBalancerType(spec.name, PickerLoadBalancer, Config);
+  x.registerLoadBalancerType(
+    spec.name,
+    PickerLoadBalancer,
+    class extends PolicyConfig<C> {
+      static createFromJson(json: unknown): PolicyConfig<C> {
+        return parsePolicyConfig(context, json);
+      }
+    },
+  );
 };
