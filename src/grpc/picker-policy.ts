@@ -1,13 +1,6 @@
-import * as O from "fp-ts/lib/Option.js";
 import type { ChannelOptions, connectivityState as ConnectivityState, experimental } from "@grpc/grpc-js";
 import { Subject, type OperatorFunction, type Subscription } from "rxjs";
-// Aliased: the balancers' Pick is being renamed (it shadows TypeScript's Pick<T, K>).
-import {
-  emptyPicker,
-  type Picked as BalancerPick,
-  type Picker,
-  type PickResult,
-} from "../balancers/index.js";
+import { emptyPicker, type Picker } from "../balancers/index.js";
 import { trafficMetrics, type TrafficMetrics } from "../metrics/index.js";
 import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
@@ -15,7 +8,7 @@ import type { GrpcJs } from "./grpc-js.js";
 import { healthCheckedSubchannel } from "./health-watch.js";
 import { channelHealthService, parsePolicyConfig, PolicyConfig } from "./policy-config.js";
 import type { PolicyContext, PolicySpec } from "./policy-spec.js";
-import { UnstartedCalls } from "./unstarted-calls.js";
+import { ReadyPicker } from "./ready-picker.js";
 
 interface Child {
   readonly leaf: experimental.LeafLoadBalancer;
@@ -43,9 +36,6 @@ const anonymous = (addr: string): Instance =>
     status: 1,
   });
 
-/** Picks of learning balancers whose calls have not started (one watch for every channel). */
-const unstarted = new UnstartedCalls();
-
 /**
  * Registers one of our policies with grpc-js: a load balancer that keeps one subchannel (a
  * grpc-js `LeafLoadBalancer`) per endpoint, connects them all as `round_robin` does, and feeds the
@@ -63,73 +53,6 @@ export const registerPolicy = <C>(
   const { experimental: x, connectivityState: State, status: Status } = grpc;
 
   const context: PolicyContext<C> = { grpc, spec, report };
-
-  const failures = new Set([
-    Status.UNAVAILABLE,
-    Status.INTERNAL,
-    Status.RESOURCE_EXHAUSTED,
-    Status.DATA_LOSS,
-  ]);
-  /**
-   * What a call's status tells the balancer about the endpoint (as Kratos' warden counts only
-   * server errors): UNAVAILABLE (the connection failed or the server refused), INTERNAL,
-   * RESOURCE_EXHAUSTED and DATA_LOSS are failures; DEADLINE_EXCEEDED is a slow call, learned as
-   * its latency, so that it counts less than a failure; a call the client cancelled teaches
-   * nothing; every other code is the application's answer, and the endpoint served it.
-   */
-  const outcomeOf = (code: number, details: string): PickResult | undefined =>
-    failures.has(code)
-      ? { error: { code, details } }
-      : code === Status.CANCELLED
-        ? { notSent: true }
-        : undefined;
-
-  /** The channel's picker while READY: a snapshot, as grpc-js pickers are. */
-  class ReadyPicker implements experimental.Picker {
-    constructor(
-      private readonly picker: Picker,
-      private readonly ready: ReadonlyMap<string, experimental.Picker>,
-      private readonly config: C,
-    ) {}
-
-    private readonly usable = (addr: string): boolean => this.ready.has(addr);
-
-    pick(args: experimental.PickArgs): experimental.PickResult {
-      const request = spec.request?.(this.config, args.metadata);
-      const choice = this.picker.pick(spec.wholeSet === true ? { ...request, usable: this.usable } : request);
-      // The balancer saw exactly the READY set (or was told which are), so both lookups hit; the
-      // fallback is for safety.
-      const picked: BalancerPick | undefined = O.isSome(choice) ? choice.value : undefined;
-      const leaf = picked === undefined ? undefined : this.ready.get(picked.addr);
-      // Nothing was sent to the endpoint in these two: not its failure, only not in flight.
-      if (picked === undefined || leaf === undefined) {
-        picked?.done({ notSent: true });
-        return this.ready.values().next().value!.pick(args);
-      }
-      const result = leaf.pick(args);
-      if (result.pickResultType !== x.PickResultType.COMPLETE) {
-        picked.done({ notSent: true });
-        return result;
-      }
-      const { onCallStarted, onCallEnded } = result;
-      const ended: typeof onCallEnded = (code, details, metadata) => {
-        onCallEnded?.(code, details, metadata);
-        picked.done(outcomeOf(code, details));
-      };
-      if (spec.learns !== true) return { ...result, onCallEnded: ended };
-      let id = 0; // set below: the result must exist before it is watched
-      const complete: typeof result = {
-        ...result,
-        onCallStarted: () => {
-          unstarted.started(id, picked);
-          onCallStarted?.();
-        },
-        onCallEnded: ended,
-      };
-      id = unstarted.picked(picked, complete);
-      return complete;
-    }
-  }
 
   class PickerLoadBalancer implements experimental.LoadBalancer {
     private children = new Map<string, Child>();
@@ -345,7 +268,7 @@ export const registerPolicy = <C>(
       }
       if (ready.size > 0) {
         this.feed(instances);
-        this.report(State.READY, new ReadyPicker(this.picker, ready, this.config.config), null);
+        this.report(State.READY, new ReadyPicker(context, this.picker, ready, this.config.config), null);
       } else if (connecting) {
         this.report(State.CONNECTING, new x.QueuePicker(this), null);
       } else if (failing) {
