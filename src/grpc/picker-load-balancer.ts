@@ -1,8 +1,7 @@
 import type { ChannelOptions, connectivityState as ConnectivityState, experimental } from "@grpc/grpc-js";
-import { Subject, type OperatorFunction, type Subscription } from "rxjs";
-import { emptyPicker, type Picker } from "../balancers/index.js";
 import { trafficMetrics, type TrafficMetrics } from "../metrics/index.js";
-import { isNamingError, NamingError, type Instance, type InstancesInfo } from "../model/index.js";
+import type { Instance } from "../model/index.js";
+import { BalancerFeed } from "./balancer-feed.js";
 import { INSTANCES_ATTRIBUTE, type ResolvedInstances } from "./endpoints.js";
 import { healthCheckedSubchannel } from "./health-watch.js";
 import { channelHealthService, PolicyConfig } from "./policy-config.js";
@@ -14,9 +13,6 @@ interface Child {
   readonly leaf: experimental.LeafLoadBalancer;
   instance: Instance;
 }
-
-const byHostname = (a: Instance, b: Instance): number =>
-  a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0;
 
 /**
  * An instance for an endpoint that came without one (a policy used with grpc-js's own dns or ipv4
@@ -49,14 +45,11 @@ export class PickerLoadBalancer<C> implements experimental.LoadBalancer {
   private state: ConnectivityState;
   private lastError: string | null = null;
   private config: PolicyConfig<C> | undefined;
-  private configJson = "";
-  private sets: Subject<InstancesInfo> | undefined;
-  private subscription: Subscription | undefined;
-  private picker: Picker = emptyPicker;
+  /** The balancer from `src/balancers` that picks among the endpoints. */
+  private readonly balancer: BalancerFeed<C>;
   private resolved: ResolvedInstances | undefined;
   /** While the endpoints are replaced: their leaves' state changes wait for the whole set. */
   private paused = false;
-  private feeding = false;
   /** The health service of gRFC A17 for subchannels made from now on, if any. */
   private healthService: string | undefined;
   /** Metrics of this channel's traffic, when its resolver asks for them (docs/metrics.md#grpc-policies). */
@@ -71,6 +64,7 @@ export class PickerLoadBalancer<C> implements experimental.LoadBalancer {
     const { grpc } = context;
     const { experimental: x, connectivityState: State } = grpc;
     this.state = State.IDLE;
+    this.balancer = new BalancerFeed(context, () => this.republish());
     this.childHelper = x.createChildChannelControlHelper(helper, {
       createSubchannel: (address, options) => {
         const subchannel = helper.createSubchannel(address, options);
@@ -111,9 +105,9 @@ export class PickerLoadBalancer<C> implements experimental.LoadBalancer {
     if (this.traffic === undefined && resolved?.metrics !== undefined) {
       this.traffic = trafficMetrics({ ...resolved.metrics, app: resolved.appId });
     }
-    const problem = config.problem ?? this.useConfig(config);
+    const problem = config.problem ?? this.balancer.use(config, this.traffic);
+    this.config = problem === undefined ? config : undefined;
     if (problem !== undefined) {
-      this.config = undefined;
       for (const child of this.children.values()) child.leaf.destroy();
       this.children.clear();
       this.updateState(
@@ -160,7 +154,7 @@ export class PickerLoadBalancer<C> implements experimental.LoadBalancer {
     this.paused = false;
     if (next.size === 0) {
       const message = `${spec.name}: no addresses resolved${resolutionNote ? `: ${resolutionNote}` : ""}`;
-      this.feed([]);
+      this.balancer.next(resolved, []);
       this.updateState(State.TRANSIENT_FAILURE, new x.UnavailablePicker({ details: message }), message);
       return true;
     }
@@ -177,65 +171,11 @@ export class PickerLoadBalancer<C> implements experimental.LoadBalancer {
   destroy(): void {
     for (const child of this.children.values()) child.leaf.destroy();
     this.children.clear();
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
-    this.sets = undefined;
+    this.balancer.stop();
   }
 
   getTypeName(): string {
     return this.context.spec.name;
-  }
-
-  /**
-   * A changed config starts a new balancer (its options changed); the same config keeps it.
-   * Returns the problem when the balancer cannot be made.
-   */
-  private useConfig(config: PolicyConfig<C>): NamingError | undefined {
-    const { spec, report } = this.context;
-    const json = JSON.stringify(config.toJsonObject());
-    this.config = config;
-    if (this.sets !== undefined && json === this.configJson) return undefined;
-    let operator: OperatorFunction<InstancesInfo, Picker>;
-    try {
-      const traffic = this.traffic?.recording === true ? this.traffic : undefined;
-      const balance = spec.balancer(config.config, traffic?.onEvent);
-      operator = traffic === undefined ? balance : (s) => s.pipe(balance, traffic.picks);
-    } catch (cause) {
-      const problem = isNamingError(cause)
-        ? cause
-        : new NamingError("Decode", `cannot use load-balancing config ${json}: ${String(cause)}`, {
-            key: spec.name,
-            cause,
-          });
-      report(problem);
-      return problem;
-    }
-    this.configJson = json;
-    this.subscription?.unsubscribe();
-    const sets = new Subject<InstancesInfo>();
-    this.sets = sets;
-    this.picker = emptyPicker;
-    // The balancers emit synchronously on each set: `feed` has its picker when it returns. A
-    // picker emitted at another time (an ejection starts or ends, a slow start steps) replaces
-    // the channel's.
-    this.subscription = sets.pipe(operator).subscribe((picker) => {
-      this.picker = picker;
-      if (!this.feeding) this.republish();
-    });
-    return undefined;
-  }
-
-  private feed(instances: Instance[]): void {
-    this.feeding = true;
-    try {
-      this.sets?.next({
-        appId: this.resolved?.appId ?? "",
-        instances: Object.freeze(instances.sort(byHostname)),
-        revision: this.resolved?.revision ?? "",
-      });
-    } finally {
-      this.feeding = false;
-    }
   }
 
   /**
@@ -274,10 +214,10 @@ export class PickerLoadBalancer<C> implements experimental.LoadBalancer {
       }
     }
     if (ready.size > 0) {
-      this.feed(instances);
+      this.balancer.next(this.resolved, instances);
       this.updateState(
         State.READY,
-        new ReadyPicker(this.context, this.picker, ready, this.config.config),
+        new ReadyPicker(this.context, this.balancer.picker, ready, this.config.config),
         null,
       );
     } else if (connecting) {
