@@ -9,7 +9,8 @@ import type { PolicyContext, PolicySpec } from "./policy-spec.js";
  * Registers one of our policies with grpc-js under `spec.name`: a {@link PickerLoadBalancer} per
  * channel that uses it, and its config parsed by {@link parsePolicyConfig}. grpc-js makes both
  * from classes (`new Balancer(helper)`, `Config.createFromJson(json)`), so each registration
- * gets two small classes that hand them this policy's context (docs/grpc-policies.md).
+ * gets two small classes that hand them this policy's context
+ * (docs/grpc-policies.md#how-a-policy-is-built).
  */
 export const registerPolicy = <C>(
   grpc: GrpcJs,

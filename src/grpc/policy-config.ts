@@ -52,7 +52,8 @@ const healthServiceOf = (value: unknown, name: string): string | undefined => {
 export const parsePolicyConfig = <C>({ spec, report }: PolicyContext<C>, json: unknown): PolicyConfig<C> => {
   try {
     // `healthCheck` is every policy's: the way a resolver-supplied config can ask for health
-    // checks, since grpc-js drops a top-level healthCheckConfig (docs/grpc-policies.md#health-checking-healthcheckconfig).
+    // checks, since grpc-js drops a top-level healthCheckConfig
+    // (docs/grpc-policies.md#health-checking-healthcheckconfig).
     const { healthCheck, ...rest } =
       typeof json === "object" && json !== null && !Array.isArray(json)
         ? (json as Record<string, unknown>)
