@@ -55,7 +55,7 @@ const servingStatus = (frame: Buffer): number => {
  * `UNIMPLEMENTED` for a server without the health service.
  *
  * grpc-js has no public way to call one subchannel: this uses `Subchannel.createCall`, typed but
- * internal, and is the only module that does (docs/grpc-policies.md#health-checking).
+ * internal, and is the only module that does (docs/grpc-policies.md#health-checking-healthcheckconfig).
  */
 export const healthCheckedSubchannel = (
   grpc: GrpcJs,
