@@ -12,7 +12,7 @@ const SWEEP_MS = 1_000;
  *
  * Why not a `FinalizationRegistry` entry for every pick: V8 keeps a registered object alive
  * through young-generation collections, so every call's pick result (and what it holds) was
- * promoted and died old; that cost ~10% more client CPU per call than `round_robin`. Nearly every
+ * promoted and died old, a cost per call that `round_robin` does not pay. Nearly every
  * call starts a few microtasks after its pick, so a pick is first held in a plain map, and only
  * one still waiting after a sweep or two (1–2 s: slow call credentials, or dropped) is handed to
  * the registry, weakly, for the collector to report once grpc-js drops it.
