@@ -112,6 +112,14 @@ export const renderSection = (r: DiscoveryResults, command: string): string => {
     `| ${H} instances of one app: heap within 1.5x of a \`Map\` of the parsed values | ${mb(hugeRx.heapBytes)} vs ${mb(hugeMap.heapBytes)} = ${ratio(hugeRx.heapBytes, hugeMap.heapBytes)} | ${met(hugeRx.heapBytes <= 1.5 * hugeMap.heapBytes)} |`,
     `| cold start of ${H} against range + JSON.parse (median; no target set, ${n(SIZES.instances)}'s is 1.2x) | ${ms(hugeColdRx)} vs ${ms(hugeColdRaw)} = ${ratio(hugeColdRx, hugeColdRaw)} | ${hugeColdRx <= 1.2 * hugeColdRaw ? "within 1.2x" : "**not within 1.2x**"} |`,
     `| ${n(SIZES.registrations)} registrations in steady state write nothing but keep-alives (${SIZES.windowMs / 1000} s window) | revision +${reg.revisionDelta}, puts +${reg.putDelta}, deletes +${reg.deleteDelta}, txns +${reg.txnDelta}; ${n(reg.leaseRenewedDelta)} lease renewals | ${met(reg.revisionDelta === 0 && reg.putDelta === 0 && reg.deleteDelta === 0 && reg.txnDelta === 0)} |`,
+    ...(p(fanLarge, 50) > 1.2 * p(raw1, 50)
+      ? [
+          "",
+          `The ${L} rows' 1.2x target is out of reach of any RxJS fan-out in this run: the floor, a bare \`ReplaySubject(1)\` ` +
+            `fanning one raw watcher out to ${L}, is itself ${ratio(p(fanLarge, 50), p(raw1, 50))} of one raw consumer at p50. ` +
+            `Judge rxnaming there against the floor: ${ratio(p(rxLarge, 50), p(fanLarge, 50))} at p50, ${ratio(p(rxLarge, 99), p(fanLarge, 99))} at p99.`,
+        ]
+      : []),
     "",
     `### 1. Consumers of one appid (10 instances; ${SIZES.latencySamples} puts after ${SIZES.latencyWarmup} warm-up puts, per process)`,
     "",
