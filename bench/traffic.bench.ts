@@ -27,7 +27,7 @@ import { afterAll, beforeAll, bench, describe } from "vitest";
 import { writeGeneratedSection } from "./generated-section.js";
 import type { PicksRow } from "./traffic-picks.js";
 import { memoryNaming, registerGrpcResolver } from "../src/index.js";
-import { call, EchoClient, startEcho, type EchoServer } from "../test/grpc/echo.js";
+import { call, EchoClient, outlierDetection, startEcho, type EchoServer } from "../test/grpc/echo.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const PICKS_ONLY = process.env.BENCH_PICKS_ONLY === "1";
@@ -231,31 +231,10 @@ const render = (loadBefore: number, loadAfter: number, scenarioRows: readonly st
 const naming = memoryNaming({ lingerMs: 0 });
 let servers: EchoServer[] = [];
 
-const outlierDetection = (child: object) =>
-  JSON.stringify({
-    loadBalancingConfig: [
-      {
-        outlier_detection: {
-          interval: { seconds: 1, nanos: 0 },
-          base_ejection_time: { seconds: 30, nanos: 0 },
-          max_ejection_time: { seconds: 300, nanos: 0 },
-          max_ejection_percent: 10,
-          failure_percentage_ejection: {
-            threshold: 50,
-            enforcement_percentage: 100,
-            minimum_hosts: 5,
-            request_volume: 10,
-          },
-          child_policy: [child],
-        },
-      },
-    ],
-  });
-
 const errorRate = async (child: object): Promise<{ errors: number; calls: number; ms: number }> => {
   const target = `ipv4:${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}`;
   const c = new EchoClient(target, grpc.credentials.createInsecure(), {
-    "grpc.service_config": outlierDetection(child),
+    "grpc.service_config": JSON.stringify(outlierDetection(child)),
   });
   const calls = 5_000;
   let started = 0;

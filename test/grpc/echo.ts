@@ -136,3 +136,24 @@ export const spread = async (
   await Promise.all(Array.from({ length: concurrency }, worker));
   return counts;
 };
+
+/** The outlier_detection config of gRFC A50 around `child`: durations are objects, as grpc-js needs. */
+export const outlierDetection = (child: object) => ({
+  loadBalancingConfig: [
+    {
+      outlier_detection: {
+        interval: { seconds: 1, nanos: 0 },
+        base_ejection_time: { seconds: 30, nanos: 0 },
+        max_ejection_time: { seconds: 300, nanos: 0 },
+        max_ejection_percent: 10,
+        failure_percentage_ejection: {
+          threshold: 50,
+          enforcement_percentage: 100,
+          minimum_hosts: 5,
+          request_volume: 10,
+        },
+        child_policy: [child],
+      },
+    },
+  ],
+});

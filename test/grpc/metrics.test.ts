@@ -6,24 +6,19 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { memoryNaming, registerGrpcResolver, type Naming } from "../../src/index.js";
 import { waitFor } from "../harness/wait-for.js";
 import { testMeterProvider, type Collected } from "../metrics/metric-reader.js";
-import { call, client, spread, startEchoWith, type EchoServer } from "./echo.js";
-import { Registrations } from "./scenario.js";
+import { GrpcFleet } from "../harness/grpc-fleet.js";
+import { call, spread, type EchoServer } from "./echo.js";
 
 const SERVICE = "rxnaming.test.Echo";
 const namings: Naming[] = [];
 afterAll(() => Promise.all(namings.map((n) => n.close())));
 
+let fleets: GrpcFleet[] = [];
 let servers: EchoServer[] = [];
-let regs: Registrations[] = [];
-let clients: grpc.Client[] = [];
 afterEach(async () => {
   metrics.disable();
-  for (const c of clients) c.close();
-  clients = [];
-  for (const r of regs) r.dispose();
-  regs = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
+  await Promise.all(fleets.map((f) => f.clear()));
+  fleets = [];
 });
 
 let schemes = 0;
@@ -38,29 +33,23 @@ const fleet = async (metricsOption: Parameters<typeof registerGrpcResolver>[1], 
   const scheme = `metered${++schemes}`;
   await registerGrpcResolver(naming, { ...metricsOption, scheme });
   const health = new Map<string, HealthImplementation>();
-  servers = await Promise.all(
-    ["s1", "s2", "s3"].map((name) =>
-      startEchoWith(name, 0, (server) => {
-        if (name === "s3") return;
-        const h = new HealthImplementation({ [SERVICE]: "SERVING" });
-        h.addToServer(server);
-        health.set(name, h);
-      }),
-    ),
-  );
-  const r = new Registrations(naming, "grpc.metrics");
-  regs.push(r);
-  for (const s of servers) r.add(s.name, [s.addr], { zone: s.name === "s1" ? "z1" : "z2" });
-  const c = new (client("x:///y").constructor as typeof grpc.Client)(
-    `${scheme}:///grpc.metrics`,
-    grpc.credentials.createInsecure(),
-    { "grpc.service_config": JSON.stringify(config) },
-  );
-  clients.push(c);
+  const f = new GrpcFleet(naming, "grpc.metrics");
+  fleets.push(f);
+  servers = await f.start(["s1", "s2", "s3"], {
+    setup: (name, server) => {
+      if (name === "s3") return;
+      const h = new HealthImplementation({ [SERVICE]: "SERVING" });
+      h.addToServer(server);
+      health.set(name, h);
+    },
+    fields: (k) => ({ zone: k === 0 ? "z1" : "z2" }),
+  });
+  const c = f.client(config, `${scheme}:///${f.appId}`);
   return { c, health };
 };
 
-const app = "grpc.metrics";
+/** The app of every fleet: each test's fleet is the first of its own. */
+const app = "grpc.metrics.1";
 const total = (m: Collected | undefined, match: Record<string, unknown>): number =>
   (m?.points ?? [])
     .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))

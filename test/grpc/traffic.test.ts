@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { memoryNaming, registerGrpcResolver } from "../../src/index.js";
 import { GrpcFleet } from "../harness/grpc-fleet.js";
 import { waitFor } from "../harness/wait-for.js";
-import { call, spread, type EchoServer } from "./echo.js";
+import { call, outlierDetection, spread, type EchoServer } from "./echo.js";
 
 const naming = memoryNaming({ lingerMs: 0 });
 const registered = registerGrpcResolver(naming);
@@ -19,27 +19,6 @@ const fleet = async (names: readonly string[], config: object) => {
   servers = await echo.start(names);
   return echo.client(config);
 };
-
-/** The outlier_detection config of gRFC A50 around `child`: durations are objects, as grpc-js needs. */
-const outlierDetection = (child: object) => ({
-  loadBalancingConfig: [
-    {
-      outlier_detection: {
-        interval: { seconds: 1, nanos: 0 },
-        base_ejection_time: { seconds: 30, nanos: 0 },
-        max_ejection_time: { seconds: 300, nanos: 0 },
-        max_ejection_percent: 10,
-        failure_percentage_ejection: {
-          threshold: 50,
-          enforcement_percentage: 100,
-          minimum_hosts: 5,
-          request_volume: 10,
-        },
-        child_policy: [child],
-      },
-    },
-  ],
-});
 
 describe("rxnaming_p2c", () => {
   it("splits 200 sequential calls to two fresh, identical servers within 40-60% (median of three fleets)", async () => {

@@ -1,6 +1,6 @@
 import { metrics } from "@opentelemetry/api";
 import * as O from "fp-ts/lib/Option.js";
-import { of, Subject, VirtualTimeScheduler } from "rxjs";
+import { of, Subject, VirtualTimeScheduler, type MonoTypeOperatorFunction } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import * as rx from "../../src/index.js";
 import { meterPicks, roundRobin, trafficMetrics, type Picker } from "../../src/index.js";
@@ -16,7 +16,7 @@ const c = inst("c", { zone: "sh002" });
 const ejecting = (
   set: InstancesInfo,
   onEvent: (e: rx.EjectionEvent) => void,
-  picks: (p: import("rxjs").Observable<Picker>) => import("rxjs").Observable<Picker>,
+  picks: MonoTypeOperatorFunction<Picker>,
   scheduler = new VirtualTimeScheduler(),
 ) => {
   let picker: Picker | undefined;
