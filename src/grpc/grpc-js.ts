@@ -11,11 +11,12 @@ export type GrpcJs = typeof GrpcJsModule;
 /** The versions of `@grpc/grpc-js` this face is written against (its resolver and LB APIs). */
 export const SUPPORTED_GRPC_JS = ">=1.14 <2";
 
+// The installed grpc-js is part of the caller's setup, as an option is: no retry cures it.
 const unsupported = (found: string): NamingError =>
   new NamingError(
-    "Backend",
+    "InvalidOption",
     `@grpc/grpc-js ${found} is not supported: rxnaming's gRPC resolver needs @grpc/grpc-js ${SUPPORTED_GRPC_JS}`,
-    { recoverable: false },
+    { field: "@grpc/grpc-js" },
   );
 
 /**
@@ -56,11 +57,11 @@ export const loadGrpcJs = (): TE.TaskEither<NamingError, GrpcJs> =>
       },
       (cause) =>
         new NamingError(
-          "Backend",
+          "InvalidOption",
           `cannot load @grpc/grpc-js (install @grpc/grpc-js ${SUPPORTED_GRPC_JS} to use registerGrpcResolver): ${
             cause instanceof Error ? cause.message : String(cause)
           }`,
-          { recoverable: false, cause },
+          { field: "@grpc/grpc-js", cause },
         ),
     ),
     TE.chainEitherK(({ grpc, version }) =>

@@ -49,8 +49,11 @@ export interface GrpcResolverRegistration {
 const OPTION_KEYS = ["scheme", "clientId", "metrics"];
 const STRING_KEYS = ["scheme", "clientId"];
 
-/** Careless arguments are an InvalidOption naming the argument, not a TypeError later. */
-const checkArguments = (naming: unknown, options: unknown): void => {
+/**
+ * Careless arguments are an InvalidOption naming the argument, not a TypeError later; gives the
+ * `metrics` option read.
+ */
+const checkArguments = (naming: unknown, options: unknown): FaceMetricsOptions | undefined => {
   const n = naming as Partial<Naming> | null;
   if (typeof n !== "object" || n === null || typeof n.scheme !== "string" || typeof n.build !== "function") {
     throw invalidOption(
@@ -60,7 +63,7 @@ const checkArguments = (naming: unknown, options: unknown): void => {
   }
   const o = optionsRecord("registerGrpcResolver options", options, OPTION_KEYS, "registerGrpcResolver");
   for (const key of STRING_KEYS) stringOption(`registerGrpcResolver ${key}`, o[key]);
-  metricsOption("registerGrpcResolver", o["metrics"]);
+  return metricsOption("registerGrpcResolver", o["metrics"]);
 };
 
 // Shared by every registration: policies are registered per grpc-js module, not per naming.
@@ -79,8 +82,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
  *
  * Policies, chosen by service config: `rxnaming_p2c`, `rxnaming_ring_hash` (`{"hashHeader":
  * "x-user-id"}`), `rxnaming_wrr`; each takes passive ejection, slow start and gRFC A17 health
- * checks (docs/grpc-policies.md). Rejects with a NamingError when `@grpc/grpc-js` is missing or of
- * another version, or the scheme is not a URI scheme.
+ * checks (docs/grpc-policies.md). Rejects with an `InvalidOption` NamingError when `@grpc/grpc-js`
+ * is missing or of another version, or the scheme is not a URI scheme.
  *
  * @example
  * await registerGrpcResolver(naming);
@@ -92,15 +95,12 @@ export const registerGrpcResolver = async (
   naming: Naming,
   options?: GrpcResolverOptions,
 ): Promise<GrpcResolverRegistration> => {
-  checkArguments(naming, options);
+  const metrics = checkArguments(naming, options);
   const scheme = options?.scheme ?? naming.scheme;
   if (!SCHEME.test(scheme)) {
-    throw new NamingError(
-      "InvalidInstance",
-      `invalid gRPC scheme ${JSON.stringify(scheme)}: not a URI scheme`,
-      {
-        field: "scheme",
-      },
+    throw invalidOption(
+      "registerGrpcResolver scheme",
+      `${JSON.stringify(scheme)} is not a URI scheme (a letter, then letters, digits, "+", "-" or ".")`,
     );
   }
   const loaded = await loadGrpcJs()();
@@ -115,7 +115,7 @@ export const registerGrpcResolver = async (
       naming,
       clientId: options?.clientId ?? hostname(),
       report: (error) => errors.next(error),
-      metrics: metricsOption("registerGrpcResolver", options?.metrics),
+      metrics,
     }),
   );
   return { scheme, errors$: merge(errors, policyErrors) };

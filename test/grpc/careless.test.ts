@@ -73,6 +73,7 @@ describe("registerGrpcResolver with careless arguments", () => {
     ["null options", [naming, null], "registerGrpcResolver options"],
     ["an unknown option", [naming, { schema: "x" }], "registerGrpcResolver schema"],
     ["a numeric clientId", [naming, { clientId: 5 }], "registerGrpcResolver clientId"],
+    ["a scheme that is no URI scheme", [naming, { scheme: "my app" }], "registerGrpcResolver scheme"],
   ])("%s is an InvalidOption naming the option", async (_, args, option) => {
     const error = await rejection(() => anyRegister(...args));
     expect(error._tag).toBe("InvalidOption");

@@ -58,6 +58,7 @@ describe("checkGrpcJsVersion", () => {
       const result = checkGrpcJsVersion(v);
       expect(E.isLeft(result)).toBe(true);
       if (E.isLeft(result)) {
+        expect(result.left._tag).toBe("InvalidOption");
         expect(result.left.message).toContain(v);
         expect(result.left.message).toContain(SUPPORTED_GRPC_JS);
         expect(result.left.recoverable).toBe(false);

@@ -23,6 +23,7 @@ describe("without @grpc/grpc-js", () => {
       (e: unknown) => e,
     );
     expect(isNamingError(error)).toBe(true);
+    expect((error as { _tag: string })._tag).toBe("InvalidOption");
     expect((error as Error).message).toContain("cannot load @grpc/grpc-js");
     expect((error as Error).message).toContain(">=1.14 <2");
     sub.unsubscribe();
