@@ -51,9 +51,6 @@ describe("rxnaming_p2c", () => {
     ).catch((e: Error) => {
       throw new Error(`${e.message}; s3's shares: ${shares.map((x) => x.toFixed(3)).join(", ")}`);
     });
-    console.log(
-      `p2c: the 50 ms server's share per window of 600 calls: ${shares.map((x) => x.toFixed(3)).join(", ")}`,
-    );
 
     slow.delayMs = 0;
     await waitFor(async () => share(await spread(c, 300, 10), "s3") > 0.2, {

@@ -65,8 +65,9 @@ describe("rxnaming_p2c", () => {
     const counts = await run(200);
     const refused = counts.get(`!${grpc.status.UNAVAILABLE}`) ?? 0;
     const late = counts.get(`!${grpc.status.DEADLINE_EXCEEDED}`) ?? 0;
-    console.log(`p2c: refused vs late: ${JSON.stringify(Object.fromEntries(counts))}`);
-    expect(late).toBeGreaterThan(4 * refused);
+    expect(late, `calls by outcome: ${JSON.stringify(Object.fromEntries(counts))}`).toBeGreaterThan(
+      4 * refused,
+    );
   }, 30_000);
 });
 
@@ -96,11 +97,10 @@ describe.each([
     const after = await spread(c, 2_000, 10);
     tally(after);
     const share = (servers[3]!.calls - before) / 2_000;
-    console.log(
+    const seen =
       `${JSON.stringify(child)} under outlier_detection: failing server ${servers[3]!.calls - start} calls, ` +
-        `${(share * 100).toFixed(2)}% after one interval; client errors ${failed}/${total}`,
-    );
-    expect(share).toBeLessThan(0.01);
-    expect(failed / total).toBeLessThan(0.005);
+      `${(share * 100).toFixed(2)}% after one interval; client errors ${failed}/${total}`;
+    expect(share, seen).toBeLessThan(0.01);
+    expect(failed / total, seen).toBeLessThan(0.005);
   }, 60_000);
 });
