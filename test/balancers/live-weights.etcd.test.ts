@@ -39,7 +39,6 @@ it("a metadata.weight change written to etcd shows in WRR's pick ratio within 1 
       intervalMs: 5,
       message: "a at three quarters",
     });
-    console.log(`live weights: WRR's ratio followed the etcd write in ${(seen - written).toFixed(1)} ms`);
     expect(seen - written).toBeLessThan(1_000);
     expect(Math.abs(shareOfA() - 0.75)).toBeLessThan(0.05);
   } finally {
